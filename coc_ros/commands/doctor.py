@@ -1,0 +1,42 @@
+"""`coc-ros doctor`: checks that what install.sh sets up is really there, with a clear line per part."""
+from __future__ import annotations
+
+import importlib
+
+import typer
+from rich.console import Console
+
+
+def register(app: typer.Typer) -> None:
+    app.command(help="Check the installation (ROS interfaces, simulator, model, LLM runtime).")(doctor)
+
+
+def doctor() -> None:
+    from coc_ros.config import default_model_path, panda_assets_dir
+
+    console = Console()
+    ok = True
+
+    def check(name: str, fn) -> None:
+        nonlocal ok
+        try:
+            detail = fn()
+            console.print(f"[green]ok[/green]   {name}: {detail}")
+        except Exception as exc:  # noqa: BLE001 - report every failure, keep checking
+            ok = False
+            console.print(f"[red]FAIL[/red] {name}: {exc}")
+
+    check("rclpy", lambda: importlib.import_module("rclpy").__name__)
+    check("coc_ros interfaces", lambda: importlib.import_module("coc_ros.action").ExecuteInstruction.__name__)
+    check("mujoco", lambda: importlib.import_module("mujoco").__version__)
+    check("llama_cpp", lambda: importlib.import_module("llama_cpp").__version__)
+    check("local model", lambda: _exists(default_model_path()))
+    check("Panda model", lambda: _exists(panda_assets_dir()))
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _exists(path) -> str:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: run install.sh")
+    return str(path)

@@ -1,0 +1,1 @@
+"""The robot API generated code sees (detect_objects, pick_place, say) and the checks every call passes."""

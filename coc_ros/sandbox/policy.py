@@ -1,0 +1,157 @@
+"""What generated code may use: builtins, modules, names and attributes. Checked statically and at run time.
+
+Three layers, so that one mistake does not open the box: (1) a static AST check rejects dunder names and
+private/introspection attributes before anything runs; (2) the namespace only holds allowlisted builtins and
+a restricted `__import__` that hands out read-only proxies of allowlisted modules; (3) inside the worker an
+audit hook (which cannot be removed) refuses file, process, network and native-code events.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+import types
+from typing import Any, Callable
+
+from coc_ros.engine.program import PSEUDO_MARKER
+from coc_ros.engine.types import Abort, SandboxViolation
+
+ALLOWED_MODULES: frozenset[str] = frozenset({
+    "math", "cmath", "itertools", "functools", "operator", "re", "string", "datetime", "collections",
+    "statistics", "random", "json", "fractions", "decimal", "heapq", "bisect", "copy", "enum", "typing",
+    "calendar", "textwrap", "unicodedata",
+})
+
+SAFE_BUILTIN_NAMES: frozenset[str] = frozenset({
+    "abs", "all", "any", "ascii", "bin", "bool", "bytes", "callable", "chr", "complex", "dict", "divmod",
+    "enumerate", "filter", "float", "format", "frozenset", "hash", "hex", "int", "isinstance", "issubclass",
+    "iter", "len", "list", "map", "max", "min", "next", "oct", "ord", "pow", "range", "repr", "reversed",
+    "round", "set", "slice", "sorted", "str", "sum", "tuple", "zip", "classmethod", "staticmethod", "property",
+    "Exception", "ArithmeticError", "AssertionError", "AttributeError", "IndexError", "KeyError",
+    "LookupError", "NameError", "NotImplementedError", "RuntimeError", "StopIteration", "TypeError",
+    "ValueError", "ZeroDivisionError", "OverflowError", "RecursionError",
+    "True", "False", "None", "NotImplemented", "Ellipsis",
+})
+
+# Attributes that lead from ordinary objects to frames, code objects and globals (and from there anywhere).
+FORBIDDEN_ATTRIBUTES: frozenset[str] = frozenset({
+    "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame", "ag_code",
+    "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "tb_frame", "tb_next", "co_code",
+    "func_globals", "mro", "format_map",
+})
+FORBIDDEN_NAMES: frozenset[str] = frozenset({
+    "eval", "exec", "compile", "open", "input", "breakpoint", "globals", "locals", "vars", "dir", "getattr",
+    "setattr", "delattr", "type", "object", "super", "memoryview", "help", "exit", "quit",
+})
+
+
+def check_program(tree: ast.AST) -> None:
+    """Reject code that names dunders, private or introspection attributes, or forbidden builtins."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            _check_name(node.id, node)
+        elif isinstance(node, ast.Attribute):
+            if node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES:
+                raise SandboxViolation(f"line {node.lineno}: access to attribute {node.attr!r} is not allowed")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            _check_name(node.name, node)
+        elif isinstance(node, ast.arg):
+            _check_name(node.arg, node)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.asname:
+                    _check_name(alias.asname, node)
+        elif isinstance(node, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith)):
+            raise SandboxViolation(f"line {node.lineno}: async code is not supported")
+
+
+def _check_name(name: str, node: ast.AST) -> None:
+    line = getattr(node, "lineno", "?")
+    if name == PSEUDO_MARKER:  # stands for a pseudo-code line; the interpreter never executes it
+        return
+    if name.startswith("__") or name in FORBIDDEN_NAMES:
+        raise SandboxViolation(f"line {line}: use of {name!r} is not allowed")
+
+
+class ModuleProxy:
+    """A read-only view of an allowlisted module: public, non-module attributes only."""
+
+    __slots__ = ("_coc_module",)
+
+    def __init__(self, module: types.ModuleType):
+        object.__setattr__(self, "_coc_module", module)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(f"module attribute {name!r} is not allowed")
+        value = getattr(object.__getattribute__(self, "_coc_module"), name)
+        if isinstance(value, types.ModuleType):
+            if value.__name__ in ALLOWED_MODULES or value.__name__.split(".")[0] in ALLOWED_MODULES:
+                return ModuleProxy(value)
+            raise AttributeError(f"module {value.__name__!r} is not allowed")
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("modules are read-only in the sandbox")
+
+    def __repr__(self) -> str:
+        return f"<module {object.__getattribute__(self, '_coc_module').__name__!r}>"
+
+
+def restricted_import(name: str, globals_: Any = None, locals_: Any = None, fromlist: Any = (), level: int = 0):
+    """`__import__` for generated code: allowlisted top-level modules only, returned as proxies."""
+    if level != 0:
+        raise Abort(SandboxViolation("relative imports are not allowed"))
+    top = name.split(".")[0]
+    if top not in ALLOWED_MODULES:
+        allowed = ", ".join(sorted(ALLOWED_MODULES))
+        raise Abort(SandboxViolation(f"import of {name!r} is not allowed (allowed: {allowed})"))
+    module = importlib.import_module(name)
+    if fromlist:
+        return ModuleProxy(module)
+    return ModuleProxy(importlib.import_module(top))
+
+
+def preload_allowed_modules() -> None:
+    """Import every allowlisted module before the audit hook is armed (imports later would need file access)."""
+    for name in sorted(ALLOWED_MODULES):
+        importlib.import_module(name)
+
+
+def safe_builtins(print_fn: Callable[..., None]) -> dict[str, Any]:
+    """The builtins dict generated code gets: the allowlist, a captured print and the restricted import."""
+    table = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES if hasattr(builtins, name)}
+    table["print"] = print_fn
+    table["__import__"] = restricted_import
+    return table
+
+
+# Audit events refused inside the worker once the program starts. Prefix match on the event name.
+BLOCKED_AUDIT_PREFIXES: tuple[str, ...] = (
+    "open", "os.", "subprocess.", "socket.", "ctypes.", "shutil.", "pty.", "fcntl.", "mmap.",
+    "sys._getframe", "sys.settrace", "sys.setprofile", "sys.addaudithook", "sys._current_frames",
+    "sqlite3.", "urllib.", "http.", "ftplib.", "smtplib.", "telnetlib.", "webbrowser.", "winreg.",
+    "marshal.", "pickle.", "code.__new__", "function.__new__", "object.__setattr__", "object.__delattr__",
+    "cpython.run_", "gc.get_referrers", "gc.get_referents", "gc.get_objects", "resource.setrlimit",
+    "signal.",
+)
+
+
+def install_audit_hook(allowed_imports: frozenset[str]) -> None:
+    """Arm an (irremovable) audit hook that refuses file, process, network and introspection events."""
+    import sys
+
+    armed_modules = set(sys.modules)
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "import":
+            name = args[0]
+            if name not in armed_modules and name.split(".")[0] not in allowed_imports:
+                raise Abort(SandboxViolation(f"import of {name!r} is not allowed"))
+            return
+        if event.startswith(BLOCKED_AUDIT_PREFIXES):
+            if event == "open" and args and args[0] in (0, 1, 2):
+                return
+            raise Abort(SandboxViolation(f"blocked by the sandbox: {event}"))
+
+    sys.addaudithook(hook)

@@ -1,0 +1,130 @@
+"""The sandbox worker process: receives one program, runs it with the interpreter, streams events back.
+
+Protocol: newline-delimited JSON on stdin/stdout. The worker sends {"type": "event"|"simulate"|"robot"|"done"}
+messages; for simulate/robot it blocks until the host answers with {"value"|"result"|"error": ...}. Anything the
+program prints is captured by the interpreter, never written to the protocol stream.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import resource
+import signal
+import sys
+from typing import Any, TextIO
+
+from coc_ros.engine.interpreter import Interpreter, RobotError, safe_repr
+from coc_ros.engine.program import parse_program
+from coc_ros.engine.types import Abort, CocError, Limits, Mode, ProgramError, SimulationError
+from coc_ros.sandbox import policy
+
+
+class PipeHost:
+    """The interpreter's Host, implemented as requests to the parent process."""
+
+    def __init__(self, out: TextIO, inp: TextIO):
+        self._out = out
+        self._in = inp
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._out.write(json.dumps(message, default=safe_repr) + "\n")
+        self._out.flush()
+
+    def _request(self, message: dict[str, Any]) -> dict[str, Any]:
+        self.send(message)
+        line = self._in.readline()
+        if not line:
+            raise Abort(CocError("host closed the connection"))
+        return json.loads(line)
+
+    def simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> str:
+        reply = self._request({"type": "simulate", "kind": kind, "line": line, "source": source,
+                               "expression": expression, "state": state})
+        if "error" in reply:
+            raise Abort(SimulationError(reply["error"]))
+        return reply["value"]
+
+    def robot(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        reply = self._request({"type": "robot", "name": name, "args": args, "kwargs": kwargs})
+        if "fatal" in reply:
+            raise Abort(ProgramError(reply["fatal"]))
+        if "error" in reply:
+            raise RobotError(reply["error"])
+        return reply.get("result")
+
+    def event(self, event: dict[str, Any]) -> None:
+        self.send({"type": "event", **event})
+
+
+def apply_limits(limits: Limits) -> None:
+    """Resource limits for the rest of this process's life: memory, CPU, no files, no new processes."""
+    mem = limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    cpu = int(limits.timeout_s) + 2
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, highest + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def run(request: dict[str, Any], host: PipeHost) -> dict[str, Any]:
+    limits = Limits.from_dict(request.get("limits"))
+    mode = Mode.parse(request.get("mode"))
+    parsed = parse_program(request["program"])
+    policy.check_program(parsed.tree)
+    interp = Interpreter(parsed, host, mode=mode, limits=limits,
+                         robot_functions=frozenset(request.get("robot_functions", [])))
+    policy.preload_allowed_modules()
+    apply_limits(limits)
+    policy.install_audit_hook(policy.ALLOWED_MODULES)
+    try:
+        interp.run()
+    except Abort:
+        raise
+    except RobotError as exc:
+        raise Abort(ProgramError(f"line {interp.error_line}: robot error: {exc}")) from None
+    except RecursionError:
+        raise Abort(ProgramError(f"line {interp.error_line}: RecursionError: maximum recursion depth exceeded")) \
+            from None
+    except Exception as exc:  # a real error in the program: reported, never simulated
+        raise Abort(ProgramError(f"line {interp.error_line}: {type(exc).__name__}: {exc}")) from None
+    state = interp.user_state()
+    answer = state.get("answer")
+    try:
+        answer_json: Any = json.loads(json.dumps(answer))
+    except (TypeError, ValueError):
+        answer_json = safe_repr(answer, 2000)
+    return {"answer": answer_json, "answer_repr": safe_repr(answer, 2000), "has_answer": "answer" in state,
+            "final_state": {k: safe_repr(v) for k, v in state.items()}, "steps": interp.steps}
+
+
+def main() -> None:
+    protocol_out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stray writes to fd 1 must not corrupt the protocol
+    sys.stdout = io.StringIO()
+    host = PipeHost(protocol_out, sys.stdin)
+    line = sys.stdin.readline()
+    if not line:
+        return
+    try:
+        result = run(json.loads(line), host)
+        host.send({"type": "done", **result})
+    except Abort as abort:
+        err = abort.error
+        host.send({"type": "failed", "error_kind": err.kind, "error": str(err)})
+    except CocError as err:
+        host.send({"type": "failed", "error_kind": err.kind, "error": str(err)})
+    except SyntaxError as err:
+        host.send({"type": "failed", "error_kind": "syntax", "error": f"program does not parse: {err}"})
+    except MemoryError:
+        host.send({"type": "failed", "error_kind": "limit", "error": "memory limit exceeded"})
+    except RecursionError:
+        host.send({"type": "failed", "error_kind": "program", "error": "maximum recursion depth exceeded"})
+
+
+if __name__ == "__main__":
+    main()
