@@ -1,6 +1,87 @@
-"""Placeholder until this group lands."""
+"""`coc-ros ask`: answer one question with the engine and show the program, the trace and the answer."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Optional
+
 import typer
+from rich.console import Console
+from rich.syntax import Syntax
+
+from coc_ros.engine.types import CocError, Mode, TraceEvent
+
+EXECUTOR_STYLE = {"python": ("py ", "green"), "lm": ("LM ", "magenta"), "robot": ("bot", "cyan"),
+                  "system": ("sys", "dim")}
 
 
 def register(app: typer.Typer) -> None:
-    """No commands yet."""
+    app.command(help="Answer a question with Chain of Code (program + Python + LMulator).")(ask)
+
+
+def ask(
+    question: str = typer.Argument(..., help="The question or instruction."),
+    mode: str = typer.Option("coc-interweave", "--mode", "-m",
+                             help="direct | cot | coc-python | coc-lm | coc-interweave"),
+    llm: Optional[str] = typer.Option(None, "--llm", help="local | openai | scripted:PATH (default from config)"),
+    base_url: Optional[str] = typer.Option(None, help="openai backend: server URL, e.g. http://127.0.0.1:8080/v1"),
+    model: Optional[str] = typer.Option(None, help="openai backend: model name; local backend: GGUF path"),
+    timeout: Optional[float] = typer.Option(None, help="wall-clock limit in seconds"),
+    config: Optional[str] = typer.Option(None, help="engine YAML (default config/engine.yaml)"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the readable trace"),
+) -> None:
+    from coc_ros.engine.runner import Engine
+    from coc_ros.engine.settings import limits_from_config, llm_from_config, load_engine_config
+    from coc_ros.llm.base import LLMError
+
+    console = Console(stderr=as_json)
+    try:
+        Mode.parse(mode)
+        cfg = load_engine_config(config)
+        overrides = {"base_url": base_url, "model": model} if llm == "openai" else {"model_path": model}
+        client = llm_from_config(cfg, llm, overrides)
+        limits = limits_from_config(cfg, timeout_s=timeout)
+    except (ValueError, FileNotFoundError, LLMError, CocError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+    def show(event: TraceEvent) -> None:
+        if as_json:
+            return
+        if event.kind == "program":
+            console.rule("program")
+            console.print(Syntax(event.source, "python", line_numbers=True))
+            console.rule("trace")
+        elif event.kind in ("line", "answer"):
+            tag, style = EXECUTOR_STYLE.get(event.executor, ("?  ", "white"))
+            delta = ", ".join(f"{k}={v}" for k, v in event.state_delta.items())
+            source = event.source.replace("\n", " ")[:44]
+            console.print(f"[{style}]{tag}[/{style}] {event.line:>3}  {source:<44} [dim]{delta[:60]}[/dim]",
+                          overflow="ellipsis", no_wrap=True)
+            for call in event.detail.get("lm_calls", []):
+                console.print(f"         [magenta]LMulator: {call['expression'][:80]} -> {call['value'][:60]}[/magenta]")
+            for call in event.detail.get("robot_calls", []):
+                outcome = call.get("error") or call.get("result", "")
+                console.print(f"         [cyan]robot: {call['skill']}({', '.join(call['args'])}) -> {outcome[:60]}[/cyan]")
+            if "output" in event.detail:
+                console.print(f"         [dim]printed: {event.detail['output'].strip()[:100]}[/dim]")
+
+    engine = Engine(client, limits=limits)
+    result = engine.run(question, mode, on_event=show)
+    if as_json:
+        payload = {"answer": result.answer, "program": result.program, "mode": result.mode,
+                   "trace": [e.to_dict() for e in result.trace], "lm_calls": result.lm_calls,
+                   "success": result.success, "error": result.error, "error_kind": result.error_kind,
+                   "seconds": round(result.seconds, 3), "prompt_tokens": result.prompt_tokens,
+                   "completion_tokens": result.completion_tokens}
+        sys.stdout.write(json.dumps(payload, default=repr) + "\n")
+    else:
+        console.rule("result")
+        if result.success:
+            console.print(f"[bold green]answer:[/bold green] {result.answer!r}")
+        else:
+            console.print(f"[bold red]error ({result.error_kind}):[/bold red] {result.error}")
+        console.print(f"[dim]{result.lm_calls} LM calls, {result.prompt_tokens} prompt + "
+                      f"{result.completion_tokens} completion tokens, {result.seconds:.1f} s[/dim]")
+    if not result.success:
+        raise typer.Exit(1)

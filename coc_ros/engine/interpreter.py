@@ -256,7 +256,7 @@ class Interpreter:
         return ctx, self._snapshot(ns), time.monotonic()
 
     def _end(self, ctx: _StepContext, before: dict[str, str], start: float, ns: dict[str, Any],
-             kind: str = "line", error: str = "") -> None:
+             kind: str = "line", error: str = "", quiet: bool = False) -> None:
         self._contexts.pop()
         after = self._snapshot(ns)
         delta = {k: v for k, v in after.items() if before.get(k) != v}
@@ -273,6 +273,8 @@ class Interpreter:
             detail["simulated_line"] = True
         if error:
             detail["error"] = error
+        if quiet and not delta and not detail:
+            return  # bookkeeping steps (a for loop's iterator, its exhaustion) only show when something happened
         self.host.event({
             "kind": kind, "executor": ctx.executor, "line": ctx.line, "source": ctx.source,
             "state_delta": delta, "duration": time.monotonic() - start, "detail": detail,
@@ -312,19 +314,20 @@ class Interpreter:
             ctx, before, start = self._begin(stmt, ns)
             self._run_step(ctx, before, start, ns, lambda: self._exec_simple(stmt, ns, ctx))
 
-    def _run_step(self, ctx: _StepContext, before: dict[str, str], start: float, ns: dict[str, Any], fn) -> None:
+    def _run_step(self, ctx: _StepContext, before: dict[str, str], start: float, ns: dict[str, Any], fn,
+                  quiet: bool = False) -> None:
         """Run one step; report it (also when it fails) and turn real exceptions into the right outcome."""
         try:
             ctx.value = fn()
         except (Abort, _Return, _Break, _Continue):
-            self._end(ctx, before, start, ns)
+            self._end(ctx, before, start, ns, quiet=quiet)
             raise
         except Exception as exc:  # the program's own exception: propagate as is (try/except may catch it)
             self._end(ctx, before, start, ns, error=f"{type(exc).__name__}: {exc}")
             if self.error_line is None:
                 self.error_line = ctx.line
             raise
-        self._end(ctx, before, start, ns)
+        self._end(ctx, before, start, ns, quiet=quiet)
 
     def _exec_simple(self, stmt: ast.stmt, ns: dict[str, Any], ctx: _StepContext) -> None:
         undefined = self._undefined(stmt, ns)
@@ -358,10 +361,10 @@ class Interpreter:
 
     def _exec_for(self, stmt: ast.For, ns: dict[str, Any]) -> None:
         ctx, before, start = self._begin(stmt, ns)
-        self._run_step(ctx, before, start, ns, lambda: iter(self._eval(stmt.iter, ns, ctx)))
+        self._run_step(ctx, before, start, ns, lambda: iter(self._eval(stmt.iter, ns, ctx)), quiet=True)
         iterator = ctx.value
-        target = compile(ast.Module(body=[ast.Assign(targets=[stmt.target], value=ast.Name("_coc_item", ast.Load()),
-                                                     lineno=stmt.lineno)], type_ignores=[]), "<coc>", "exec")
+        assign = ast.copy_location(ast.Assign(targets=[stmt.target], value=ast.Name("_coc_item", ast.Load())), stmt)
+        target = compile(ast.fix_missing_locations(ast.Module(body=[assign], type_ignores=[])), "<coc>", "exec")
         broke = False
         while True:
             ctx, before, start = self._begin(stmt, ns)
@@ -380,7 +383,7 @@ class Interpreter:
                 finally:
                     dict.pop(ns, "_coc_item", None)
 
-            self._run_step(ctx, before, start, ns, advance)
+            self._run_step(ctx, before, start, ns, advance, quiet=True)
             if done:
                 break
             try:
@@ -435,8 +438,8 @@ class Interpreter:
 
         def define() -> None:
             # Compile a stub with the same signature to get Python's own argument binding and defaults.
-            stub = ast.FunctionDef(name=stmt.name, args=stmt.args, body=[ast.Pass()], decorator_list=[],
-                                   returns=None, lineno=stmt.lineno)
+            stub = ast.copy_location(ast.FunctionDef(name=stmt.name, args=stmt.args, body=[ast.Pass()],
+                                                     decorator_list=[], returns=None), stmt)
             holder: dict[str, Any] = {"__builtins__": self.builtins}
             holder.update({k: v for k, v in dict.items(ns) if k != "__builtins__"})
             exec(compile(ast.fix_missing_locations(ast.Module(body=[stub], type_ignores=[])), "<coc>", "exec"),

@@ -1,0 +1,104 @@
+"""Prompt text for program generation, the LMulator, and the direct/CoT baselines.
+
+Prompts are built so successive LMulator calls in one run share a long unchanged prefix (system text, few-shot
+turns, question, program); only the last lines (current line, variables, call) differ. llama.cpp then reuses
+its KV cache for the prefix, which matters on CPU where prompt processing dominates latency.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from coc_ros.llm.base import Message
+
+COC_SYSTEM = (
+    "You answer questions by writing a Python program in the Chain of Code style.\n"
+    "- Write real Python for everything that can be computed: arithmetic, counting, lists, sorting, strings, dates.\n"
+    "- For a step that needs world knowledge, common sense or language understanding, call a helper function that "
+    "you do NOT define, with a descriptive name and the concrete value as argument, e.g. is_fruit(item), "
+    "get_color(obj), is_sarcastic(sentence). Its result will be predicted for you.\n"
+    "- Do not use input(), files, the network or the current date; put the data from the question into variables.\n"
+    "- Store the final result in a variable named `answer`.\n"
+    "Reply with a single ```python code block and nothing else."
+)
+
+ROBOT_SYSTEM = (
+    "\nYou also control a robot arm through these functions (they really move the robot):\n"
+    "- detect_objects() -> list of str: names of the objects on the table, e.g. ['red_cube', 'banana'].\n"
+    "- pick_place(obj, target): pick the object named obj and put it in/on target (a container or object name).\n"
+    "- say(text): tell the user something.\n"
+    "Use only names returned by detect_objects() or listed as places. Places: {places}.\n"
+    "Call semantic helpers you do NOT define (e.g. is_recyclable(obj)) to decide what to do with each object, and "
+    "set `answer` to a short summary of what you did."
+)
+
+LMULATOR_SYSTEM = (
+    "You are an LMulator: you predict the value a Python expression would have when it calls a helper function "
+    "that is not defined, or what a line of pseudo-code would set. Use common sense and world knowledge. "
+    "Reply with ONLY a Python literal (number, string, bool, None, list, tuple or dict): no code, no explanation."
+)
+LINE_HINT = "This line is pseudo-code; reply with a dict of the variables it sets."
+PROGRAM_HINT = "Simulate this whole program; reply with a dict of the final values of its variables, incl. answer."
+
+# Short REPL-style shots with balanced True/False, strings, numbers and a pseudo-code line. Measured with the
+# 1.5B local model: showing the whole program in the prompt made it answer every call alike (all True or all
+# False); the question as context plus the call itself gives the right answers.
+LMULATOR_EXAMPLES: list[tuple[str, str]] = [
+    ("Context: Which of these are vegetables?\n>>> is_vegetable('stone')", "False"),
+    ("Context: What is the capital of the country where the Eiffel Tower stands?\n>>> get_capital('France')",
+     "'Paris'"),
+    ("Context: How many animals are there?\n>>> is_animal('dog')", "True"),
+    ("Context: Is the following sentence plausible? Tom Brady threw a touchdown.\n"
+     ">>> sport_of_athlete('Tom Brady')", "'American football'"),
+    ("Context: Sort the objects by colour.\n>>> is_red('banana')", "False"),
+    ("Context: What day was it a week before May 6, 1992?\n>>> parse_date('May 6, 1992')", "'05/06/1992'"),
+    (f"Context: A spider and a dog are in a room. How many legs in total?\n{LINE_HINT}\n"
+     ">>> total = legs of a spider plus legs of a dog", "{'total': 12}"),
+]
+
+DIRECT_SYSTEM = "Answer the question. End your reply with 'So the answer is <answer>.'"
+COT_SYSTEM = ("Answer the question. Think step by step, then end your reply with 'So the answer is <answer>.'")
+
+
+@dataclasses.dataclass
+class FewShot:
+    """Task-specific prompting material. Empty fields fall back to the general defaults."""
+
+    coc_examples: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (question, program)
+    direct_prompt: str = ""  # text few-shot for direct answering ("Q: ... A: ..."), question appended
+    cot_prompt: str = ""  # text few-shot with reasoning chains
+
+
+def coc_messages(question: str, examples: list[tuple[str, str]], places: list[str] | None) -> list[Message]:
+    system = COC_SYSTEM
+    if places is not None:
+        system += ROBOT_SYSTEM.format(places=", ".join(places) if places else "(none)")
+    messages: list[Message] = [{"role": "system", "content": system}]
+    for q, program in examples:
+        messages.append({"role": "user", "content": f"Question: {q}"})
+        messages.append({"role": "assistant", "content": f"```python\n{program.strip()}\n```"})
+    messages.append({"role": "user", "content": f"Question: {question}"})
+    return messages
+
+
+def lmulator_messages(question: str, program: str, line: int, source: str, kind: str, expression: str,
+                      state: dict[str, str]) -> list[Message]:
+    """System + shots + question form the shared prefix; the variables and the call come last."""
+    messages: list[Message] = [{"role": "system", "content": LMULATOR_SYSTEM}]
+    for user, reply in LMULATOR_EXAMPLES:
+        messages.append({"role": "user", "content": user})
+        messages.append({"role": "assistant", "content": reply})
+    head = f"Context: {question}\n"
+    variables = ", ".join(f"{k} = {v}" for k, v in state.items())
+    if kind == "call":
+        tail = (f"Variables: {variables}\n" if variables else "") + f">>> {expression}"
+    elif kind == "line":
+        tail = (f"Variables: {variables}\n" if variables else "") + f"{LINE_HINT}\n>>> {source}"
+    else:
+        tail = f"{PROGRAM_HINT}\n```python\n{program.rstrip()}\n```"
+    messages.append({"role": "user", "content": head + tail})
+    return messages
+
+
+def text_messages(question: str, system: str, fewshot: str) -> list[Message]:
+    content = f"{fewshot.strip()}\n\nQ: {question}\nA:" if fewshot else question
+    return [{"role": "system", "content": system}, {"role": "user", "content": content}]

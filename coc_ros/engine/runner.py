@@ -1,0 +1,262 @@
+"""`Engine.run`: one question in, one RunResult out, every step reported as a TraceEvent on the way.
+
+The engine owns the order of things (generate, then execute in the sandbox, then answer) and the accounting
+(LM calls, tokens, limits). It never raises for a failed run: the failure is in the result and in the trace.
+"""
+from __future__ import annotations
+
+
+import re
+import threading
+import time
+import uuid
+from typing import Any, Callable
+
+from coc_ros.engine.lmulator import LMulator, parse_literal
+from coc_ros.engine.program import extract_program, parse_program
+from coc_ros.engine.prompts import (
+    COT_SYSTEM,
+    DIRECT_SYSTEM,
+    FewShot,
+    coc_messages,
+    text_messages,
+)
+from coc_ros.engine.simulator import SimRequest, Simulator
+from coc_ros.engine.types import (
+    Canceled,
+    CocError,
+    LimitExceeded,
+    Limits,
+    Mode,
+    RunResult,
+    SimulationError,
+    TraceEvent,
+)
+from coc_ros.llm.base import LLMClient, LLMError, Message
+from coc_ros.sandbox.host import SandboxRun, WorkerFailed
+from coc_ros.sandbox.policy import check_program
+
+GENERATION_TOKENS = {Mode.DIRECT: 96, Mode.COT: 512}
+PROGRAM_TOKENS = 640
+_ANSWER_RE = re.compile(r"(?:the answer is|answer:)\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def extract_text_answer(text: str) -> str:
+    """The final answer of a direct/CoT reply: the last 'the answer is X' / 'Answer: X', else the last line."""
+    matches = _ANSWER_RE.findall(text)
+    if matches:
+        answer = matches[-1]
+    else:
+        lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+        answer = lines[-1] if lines else ""
+    return answer.strip().rstrip(".").strip("*").strip()
+
+
+class Engine:
+    """Chain of Code over an LLM, a Simulator (LMulator) and optionally a robot."""
+
+    def __init__(self, llm: LLMClient, *, simulator: Simulator | None = None, robot: Any | None = None,
+                 limits: Limits | None = None):
+        self.llm = llm
+        self.simulator = simulator or LMulator(llm)
+        self.robot = robot
+        self.limits = limits or Limits()
+
+    def run(self, question: str, mode: str | Mode = Mode.COC_INTERWEAVE, *,
+            on_event: Callable[[TraceEvent], None] | None = None, cancel: threading.Event | None = None,
+            run_id: str | None = None, fewshot: FewShot | None = None, timeout_s: float | None = None) -> RunResult:
+        run = _Run(self, question, run_id or uuid.uuid4().hex[:12], on_event, cancel or threading.Event(),
+                   fewshot or FewShot(), timeout_s or self.limits.timeout_s)
+        return run.execute(mode)
+
+
+class _Run:
+    """The state of one run (kept off the Engine so one engine can serve runs one after another)."""
+
+    def __init__(self, engine: Engine, question: str, run_id: str, on_event: Callable[[TraceEvent], None] | None,
+                 cancel: threading.Event, fewshot: FewShot, timeout_s: float):
+        self.engine = engine
+        self.question = question
+        self.on_event = on_event
+        self.cancel = cancel
+        self.fewshot = fewshot
+        self.start = time.monotonic()
+        self.deadline = self.start + timeout_s
+        self.timeout_s = timeout_s
+        self.result = RunResult(run_id=run_id, question=question if len(question) <= 2000 else question[:2000] + "...",
+                                mode="", success=False)
+
+    # ------------------------------------------------------------------------------------------------- events
+    def emit(self, kind: str, executor: str, **fields: Any) -> TraceEvent:
+        event = TraceEvent(run_id=self.result.run_id, step=len(self.result.trace), kind=kind, executor=executor,
+                           **fields)
+        self.result.trace.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
+        return event
+
+    # ------------------------------------------------------------------------------------------------- flow
+    def execute(self, mode_value: str | Mode) -> RunResult:
+        r = self.result
+        try:
+            mode = Mode.parse(mode_value)
+            r.mode = mode.value
+            self.emit("run_start", "system", detail={"question": r.question, "mode": mode.value,
+                                                      "llm": getattr(self.engine.llm, "name", "?")})
+            self._validate_question()
+            if mode in (Mode.DIRECT, Mode.COT):
+                self._answer_in_text(mode)
+            else:
+                self._chain_of_code(mode)
+            r.success = True
+        except CocError as exc:
+            r.error, r.error_kind = str(exc), exc.kind
+        except ValueError as exc:  # bad arguments such as an unknown mode
+            r.error, r.error_kind = str(exc), "invalid_argument"
+        if r.error:
+            self.emit("error", "system", detail={"error": r.error, "error_kind": r.error_kind})
+        r.seconds = time.monotonic() - self.start
+        self.emit("run_end", "system", duration=r.seconds, detail={
+            "success": r.success, "answer": r.answer, "error": r.error, "error_kind": r.error_kind,
+            "lm_calls": r.lm_calls, "prompt_tokens": r.prompt_tokens, "completion_tokens": r.completion_tokens})
+        return r
+
+    def _validate_question(self) -> None:
+        q = self.question
+        if not isinstance(q, str) or not q.strip():
+            raise CocError("empty instruction: tell the robot what to do")
+        limit = self.engine.limits.max_question_chars
+        if len(q) > limit:
+            raise CocError(f"instruction too long: {len(q)} characters (limit {limit})")
+
+    def _check(self) -> None:
+        if self.cancel.is_set():
+            raise Canceled("canceled")
+        if time.monotonic() > self.deadline:
+            raise LimitExceeded(f"timeout: the run exceeded its wall-clock limit of {self.timeout_s:g} s")
+
+    def _complete(self, messages: list[Message], max_tokens: int) -> str:
+        """An LLM call that counts against the budget and honours cancel/timeout while it runs."""
+        self._check()
+        self._count_lm_call()
+        box: dict[str, Any] = {}
+
+        def call() -> None:
+            try:
+                box["completion"] = self.engine.llm.complete(messages, max_tokens=max_tokens)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller below
+                box["error"] = exc
+
+        thread = threading.Thread(target=call, daemon=True, name="coc-llm")
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.05)
+            self._check()
+        if "error" in box:
+            exc = box["error"]
+            if isinstance(exc, LLMError):
+                raise CocError(f"LLM error: {exc}")
+            raise CocError(f"LLM error: {type(exc).__name__}: {exc}")
+        completion = box["completion"]
+        self.result.prompt_tokens += completion.prompt_tokens
+        self.result.completion_tokens += completion.completion_tokens
+        return completion.text
+
+    def _count_lm_call(self) -> None:
+        self.result.lm_calls += 1
+        if self.result.lm_calls > self.engine.limits.max_lm_calls + 2:
+            raise LimitExceeded(f"LM call budget exceeded: more than {self.engine.limits.max_lm_calls} calls")
+
+    def _answer_in_text(self, mode: Mode) -> None:
+        fewshot = self.fewshot.cot_prompt if mode == Mode.COT else self.fewshot.direct_prompt
+        system = COT_SYSTEM if mode == Mode.COT else DIRECT_SYSTEM
+        start = time.monotonic()
+        text = self._complete(text_messages(self.question, system, fewshot), GENERATION_TOKENS[mode])
+        self.result.completion = text
+        self.result.answer = extract_text_answer(text)
+        self.emit("answer", "lm", source=text[-500:], duration=time.monotonic() - start,
+                  state_delta={"answer": repr(self.result.answer)}, detail={"completion": text})
+
+    def _chain_of_code(self, mode: Mode) -> None:
+        r = self.result
+        robot = self.engine.robot
+        places = robot.places() if robot is not None else None
+        examples = self.fewshot.coc_examples or (robot.examples() if robot is not None else [])
+        if not examples:
+            from coc_ros.engine.examples import GENERAL_EXAMPLES  # noqa: PLC0415 - only needed without task shots
+
+            examples = GENERAL_EXAMPLES
+        start = time.monotonic()
+        completion = self._complete(coc_messages(self.question, examples, places), PROGRAM_TOKENS)
+        r.completion = completion
+        r.program = extract_program(completion)
+        if len(r.program) > self.engine.limits.max_program_chars:
+            raise CocError(f"generated program too long: {len(r.program)} characters")
+        self.emit("program", "generator", source=r.program, duration=time.monotonic() - start,
+                  detail={"completion": completion})
+        if not r.program.strip():
+            raise CocError("the model wrote no program (empty completion)")
+        try:
+            parsed = parse_program(r.program)
+        except SyntaxError as exc:
+            if mode == Mode.COC_PYTHON:
+                raise CocError(f"program does not parse: {exc}") from None
+            parsed = None  # nothing Python can run: the LM simulates the whole program
+        if mode == Mode.COC_LM or parsed is None:
+            self._simulate_program()
+            return
+        check_program(parsed.tree)  # static sandbox check, also done by the worker; fail before starting it
+        self._run_in_sandbox(mode)
+
+    def _simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> str:
+        self._count_lm_call()
+        reply = self.engine.simulator.simulate(SimRequest(
+            run_id=self.result.run_id, question=self.question, program=self.result.program, line=line,
+            source=source, kind=kind, expression=expression, state=state))
+        self.result.prompt_tokens += reply.prompt_tokens
+        self.result.completion_tokens += reply.completion_tokens
+        return reply.value
+
+    def _simulate_program(self) -> None:
+        start = time.monotonic()
+        value_text = self._simulate("program", 0, "<whole program>", "", {})
+        values = parse_literal(value_text, "program")
+        self.result.answer = values.get("answer")
+        self.result.final_state = {str(k): repr(v) for k, v in values.items()}
+        self.emit("line", "lm", line=0, source="<whole program simulated>", duration=time.monotonic() - start,
+                  state_delta=self.result.final_state, detail={"lm_calls": [{"expression": "<program>",
+                                                                              "value": value_text[:500]}]})
+
+    def _run_in_sandbox(self, mode: Mode) -> None:
+        r = self.result
+        robot = self.engine.robot
+
+        def on_worker_event(message: dict[str, Any]) -> None:
+            fields = {k: message[k] for k in ("line", "source", "state_delta", "duration", "detail") if k in message}
+            self.emit(message.get("kind", "line"), message.get("executor", "python"), **fields)
+
+        def simulate(message: dict[str, Any]) -> str:
+            try:
+                return self._simulate(message["kind"], message["line"], message["source"],
+                                      message["expression"], message["state"])
+            except SimulationError:
+                raise
+            except LimitExceeded:
+                raise
+
+        sandbox = SandboxRun(
+            limits=self.engine.limits, simulate=simulate,
+            robot=(lambda name, args, kwargs: robot.call(name, args, kwargs)) if robot is not None else None,
+            on_event=on_worker_event, cancel=self.cancel, deadline=self.deadline,
+            on_abort=robot.stop if robot is not None else None)
+        try:
+            done = sandbox.run(r.program, mode.value, sorted(robot.functions) if robot is not None else [])
+        except WorkerFailed as exc:
+            err = CocError(str(exc))
+            err.kind = exc.kind
+            raise err from None
+        r.answer = done.get("answer")
+        r.final_state = done.get("final_state", {})
+        if not done.get("has_answer"):
+            r.answer = None
+            raise CocError("the program finished without setting `answer`")

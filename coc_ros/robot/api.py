@@ -1,0 +1,147 @@
+"""The one checked robot API that generated code reaches (through the sandbox host): argument and type checks,
+velocity scaling in (0, 1], workspace bounds, a per-goal motion budget, optional operator confirmation, and
+cancel. Every backend (simulator, ROS services, MoveIt) sits behind it, so no backend can skip a check.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any, Callable
+
+from coc_ros.robot.backend import SkillBackend, SkillError
+
+Approver = Callable[[str, dict[str, Any]], bool]
+
+
+@dataclasses.dataclass
+class SafetyConfig:
+    velocity_scaling: float = 0.5  # default for motions; a call may ask for less or more within (0, 1]
+    max_motions_per_goal: int = 40
+    workspace_min: tuple[float, float, float] = (-0.9, -0.9, -0.05)  # metres, robot base frame
+    workspace_max: tuple[float, float, float] = (0.9, 0.9, 1.0)
+    require_confirmation: bool = False
+    max_say_chars: int = 500
+
+    def __post_init__(self) -> None:
+        check_velocity_scaling(self.velocity_scaling)
+        if self.max_motions_per_goal < 1:
+            raise ValueError("max_motions_per_goal must be >= 1")
+        if any(lo >= hi for lo, hi in zip(self.workspace_min, self.workspace_max)):
+            raise ValueError("workspace_min must be below workspace_max on every axis")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> SafetyConfig:
+        data = dict(data or {})
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown safety option(s): {', '.join(sorted(unknown))}")
+        for key in ("workspace_min", "workspace_max"):
+            if key in data:
+                data[key] = tuple(float(v) for v in data[key])
+        return cls(**data)
+
+
+def check_velocity_scaling(value: Any) -> float:
+    """Velocity scaling must be a number in (0, 1]: 0.0 is an error, never read as 'default' or 'full speed'."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SkillError("invalid_argument", f"velocity scaling must be a number in (0, 1], got {value!r}")
+    if not 0.0 < float(value) <= 1.0:
+        raise SkillError("invalid_argument", f"velocity scaling must be in (0, 1], got {value!r}")
+    return float(value)
+
+
+class RobotAPI:
+    """What `detect_objects()`, `pick_place(obj, target)`, `move_to(x, y, z)` and `say(text)` do in a program."""
+
+    functions = frozenset({"detect_objects", "pick_place", "move_to", "say"})
+
+    def __init__(self, backend: SkillBackend, config: SafetyConfig | None = None, approver: Approver | None = None):
+        self.backend = backend
+        self.config = config or SafetyConfig()
+        self.approver = approver
+        self._canceled = threading.Event()
+        self.motions = 0
+        self.said: list[str] = []
+        self._known: dict[str, tuple[float, float, float]] = {}
+
+    def reset(self) -> None:
+        """Start of a goal: fresh motion budget, cancel cleared."""
+        self._canceled.clear()
+        self.motions = 0
+        self.said = []
+
+    def stop(self) -> None:
+        """Cancel: refuse further motions and stop the one in progress."""
+        self._canceled.set()
+        self.backend.stop()
+
+    def places(self) -> list[str]:
+        """Containers and locations the program may use as targets (for the prompt)."""
+        fn = getattr(self.backend, "places", None)
+        return list(fn()) if fn is not None else []
+
+    def examples(self) -> list[tuple[str, str]]:
+        from coc_ros.robot.examples import ROBOT_EXAMPLES  # noqa: PLC0415
+
+        return ROBOT_EXAMPLES
+
+    # --------------------------------------------------------------------------------------- called by programs
+    def call(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        if name not in self.functions:
+            raise SkillError("invalid_argument", f"unknown robot function {name!r}")
+        try:
+            return getattr(self, f"_{name}")(*args, **kwargs)
+        except TypeError as exc:
+            raise SkillError("invalid_argument", f"{name}: {exc}") from None
+
+    def _detect_objects(self, query: str = "") -> list[str]:
+        if not isinstance(query, str):
+            raise SkillError("invalid_argument", "detect_objects(query) takes a string")
+        detections = self.backend.detect_objects(query)
+        self._known = {d.id: tuple(d.position) for d in detections}
+        return [d.id for d in detections]
+
+    def _pick_place(self, obj: str, target: str, speed: float | None = None) -> str:
+        for label, value in (("obj", obj), ("target", target)):
+            if not isinstance(value, str) or not value.strip():
+                raise SkillError("invalid_argument", f"pick_place {label} must be a non-empty name, got {value!r}")
+        scaling = self.config.velocity_scaling if speed is None else check_velocity_scaling(speed)
+        if obj in self._known:
+            self._check_bounds(self._known[obj], f"object {obj!r}")
+        self._before_motion("pick_place", {"object": obj, "target": target, "velocity_scaling": scaling})
+        self.backend.pick_place(obj, target, scaling)
+        return f"placed {obj} in {target}"
+
+    def _move_to(self, x: float, y: float, z: float, speed: float | None = None) -> str:
+        try:
+            position = (float(x), float(y), float(z))
+        except (TypeError, ValueError):
+            raise SkillError("invalid_argument", f"move_to needs numbers, got {(x, y, z)!r}") from None
+        scaling = self.config.velocity_scaling if speed is None else check_velocity_scaling(speed)
+        self._check_bounds(position, "target position")
+        self._before_motion("move_to", {"position": position, "velocity_scaling": scaling})
+        self.backend.move_to(position, scaling)
+        return "moved"
+
+    def _say(self, text: Any) -> None:
+        message = str(text)[: self.config.max_say_chars]
+        self.said.append(message)
+
+    # ------------------------------------------------------------------------------------------------ checks
+    def _check_bounds(self, position: tuple[float, float, float], what: str) -> None:
+        lo, hi = self.config.workspace_min, self.config.workspace_max
+        if not all(lo[i] <= position[i] <= hi[i] for i in range(3)):
+            raise SkillError("out_of_bounds", f"{what} at {tuple(round(p, 3) for p in position)} is outside the "
+                                              f"workspace {lo}..{hi}")
+
+    def _before_motion(self, skill: str, request: dict[str, Any]) -> None:
+        if self._canceled.is_set():
+            raise SkillError("canceled", "the goal was canceled")
+        if self.motions >= self.config.max_motions_per_goal:
+            raise SkillError("limit", f"motion limit reached: {self.config.max_motions_per_goal} motions per goal")
+        if self.config.require_confirmation:
+            if self.approver is None:
+                raise SkillError("rejected", "confirmation mode is on but no approver is connected")
+            if not self.approver(skill, request):
+                raise SkillError("rejected", f"the operator did not approve {skill} {request}")
+        self.motions += 1
