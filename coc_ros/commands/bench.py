@@ -1,6 +1,44 @@
-"""Placeholder until this group lands."""
+"""`coc-ros bench reasoning|robot|lmulator-cache`: benchmarks that print tables and write JSON."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.console import Console
+
+bench_app = typer.Typer(help="Benchmarks (accuracy, cost, speed); each prints a table and writes JSON.",
+                        no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """No commands yet."""
+    app.add_typer(bench_app, name="bench")
+
+
+def _llm(spec: Optional[str], config: Optional[str]):
+    from coc_ros.engine.settings import llm_from_config, load_engine_config
+
+    return llm_from_config(load_engine_config(config), spec)
+
+
+@bench_app.command("reasoning", help="BIG-Bench-Hard-style questions through each mode with the same model.")
+def reasoning(
+    modes: str = typer.Option("direct,cot,coc-python,coc-lm,coc-interweave", help="comma-separated modes"),
+    tasks: Optional[str] = typer.Option(None, help="comma-separated BBH tasks (default: the 10 default tasks)"),
+    limit: int = typer.Option(20, help="questions per task"),
+    seed: int = typer.Option(0, help="sampling seed"),
+    llm: Optional[str] = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
+    config: Optional[str] = typer.Option(None, help="engine YAML"),
+    out: Path = typer.Option(Path("runs/bench_reasoning.json"), help="JSON results file"),
+) -> None:
+    from coc_ros.bench import bbh_data
+    from coc_ros.bench.reasoning import run_reasoning_bench
+
+    task_list = [t.strip() for t in tasks.split(",")] if tasks else list(bbh_data.DEFAULT_TASKS)
+    unknown = [t for t in task_list if t not in bbh_data.TASKS]
+    if unknown or limit < 1:
+        Console(stderr=True).print(f"[red]error:[/red] unknown task(s) {unknown}; known: {', '.join(bbh_data.TASKS)}"
+                                   if unknown else "[red]error:[/red] --limit must be >= 1")
+        raise typer.Exit(2)
+    run_reasoning_bench(_llm(llm, config), modes=[m.strip() for m in modes.split(",")], tasks=task_list,
+                        limit=limit, seed=seed, out=out)

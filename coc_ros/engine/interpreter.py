@@ -167,6 +167,7 @@ class Interpreter:
         )
         self.state = _ModuleNamespace(self)
         dict.__setitem__(self.state, "__builtins__", self.builtins)
+        dict.__setitem__(self.state, "__name__", "coc_program")  # read by class bodies for __module__
 
     # ----------------------------------------------------------------------------------------------- entry point
     def run(self) -> None:

@@ -99,6 +99,8 @@ def lmulator_messages(question: str, program: str, line: int, source: str, kind:
     return messages
 
 
-def text_messages(question: str, system: str, fewshot: str) -> list[Message]:
-    content = f"{fewshot.strip()}\n\nQ: {question}\nA:" if fewshot else question
+def text_messages(question: str, system: str, fewshot: str, cot: bool = False) -> list[Message]:
+    """Direct/CoT prompt in BBH's layout: few-shot text, then 'Q: ... A:' (CoT adds BBH's step-by-step cue)."""
+    cue = " Let's think step by step." if cot else ""
+    content = f"{fewshot.strip()}\n\nQ: {question}\nA:{cue}" if fewshot else f"{question}{cue}"
     return [{"role": "system", "content": system}, {"role": "user", "content": content}]

@@ -118,7 +118,7 @@ class _Run:
         r.seconds = time.monotonic() - self.start
         self.emit("run_end", "system", duration=r.seconds, detail={
             "success": r.success, "answer": r.answer, "error": r.error, "error_kind": r.error_kind,
-            "lm_calls": r.lm_calls, "prompt_tokens": r.prompt_tokens, "completion_tokens": r.completion_tokens})
+            "lm_call_count": r.lm_calls, "prompt_tokens": r.prompt_tokens, "completion_tokens": r.completion_tokens})
         return r
 
     def _validate_question(self) -> None:
@@ -171,7 +171,8 @@ class _Run:
         fewshot = self.fewshot.cot_prompt if mode == Mode.COT else self.fewshot.direct_prompt
         system = COT_SYSTEM if mode == Mode.COT else DIRECT_SYSTEM
         start = time.monotonic()
-        text = self._complete(text_messages(self.question, system, fewshot), GENERATION_TOKENS[mode])
+        text = self._complete(text_messages(self.question, system, fewshot, cot=mode == Mode.COT),
+                              GENERATION_TOKENS[mode])
         self.result.completion = text
         self.result.answer = extract_text_answer(text)
         self.emit("answer", "lm", source=text[-500:], duration=time.monotonic() - start,

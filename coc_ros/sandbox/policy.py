@@ -123,6 +123,7 @@ def safe_builtins(print_fn: Callable[..., None]) -> dict[str, Any]:
     table = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES if hasattr(builtins, name)}
     table["print"] = print_fn
     table["__import__"] = restricted_import
+    table["__build_class__"] = builtins.__build_class__  # `class` statements; dunder access stays blocked
     return table
 
 

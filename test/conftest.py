@@ -1,0 +1,37 @@
+"""Shared pytest fixtures: scripted LLMs and a quick engine factory."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from coc_ros.engine.runner import Engine
+from coc_ros.engine.types import Limits
+from coc_ros.llm.scripted import ScriptedLLM
+
+
+def fenced(program: str) -> str:
+    return f"```python\n{program}\n```"
+
+
+@pytest.fixture
+def run_program():
+    """Run `program` through the engine with the given LMulator replies; returns (result, llm)."""
+
+    def _run(program: str, replies: list[str] | None = None, mode: str = "coc-interweave", **limits):
+        llm = ScriptedLLM([fenced(program)] + list(replies or []))
+        engine = Engine(llm, limits=Limits(**{"timeout_s": 20, **limits}))
+        return engine.run("test question", mode), llm
+
+    return _run
+
+
+@pytest.fixture
+def script_file(tmp_path: Path):
+    def _write(replies: list[str]) -> Path:
+        path = tmp_path / "script.json"
+        path.write_text(json.dumps(replies))
+        return path
+
+    return _write

@@ -1,0 +1,188 @@
+"""The per-statement interpreter through the engine with a scripted LM: what runs in Python, what the LMulator
+predicts, and what is a real error."""
+from __future__ import annotations
+
+
+def lm_events(result):
+    return [e for e in result.trace if e.executor == "lm"]
+
+
+def lm_expressions(result):
+    return [c["expression"] for e in result.trace for c in e.detail.get("lm_calls", [])]
+
+
+def test_fruit_count_in_for_loop_simulates_each_call(run_program):
+    program = ("items = ['apple', 'chair', 'banana', 'car']\ncount = 0\nfor x in items:\n"
+               "    if is_fruit(x):\n        count += 1\nanswer = count")
+    result, llm = run_program(program, ["True", "False", "True", "False"])
+    assert result.success, result.error
+    assert result.answer == 2
+    assert len(lm_events(result)) == 4
+    assert lm_expressions(result) == ["is_fruit('apple')", "is_fruit('chair')", "is_fruit('banana')",
+                                      "is_fruit('car')"]
+    assert llm.remaining == 0
+
+
+def test_zero_division_is_an_error_not_simulated(run_program):
+    result, llm = run_program("x = 1\ny = x / 0\nanswer = y", ["42"])
+    assert not result.success
+    assert result.error_kind == "program"
+    assert "ZeroDivisionError" in result.error and "line 2" in result.error
+    assert llm.remaining == 1  # the LM was never asked
+    assert not lm_events(result)
+
+
+def test_statements_run_once_even_after_a_simulated_line(run_program):
+    program = "log = []\nlog.append('side effect')\ntotal = legs of a spider plus legs of a dog\nanswer = (total, log)"
+    result, _ = run_program(program, ["{'total': 12}"])
+    assert result.success, result.error
+    assert result.answer == [12, ["side effect"]]
+
+
+def test_nested_calls_and_real_builtins(run_program):
+    result, _ = run_program("answer = len(get_capital(get_country('Eiffel Tower')))", ["'France'", "'Paris'"])
+    assert result.success, result.error
+    assert result.answer == 5
+    assert lm_expressions(result) == ["get_country('Eiffel Tower')", "get_capital('France')"]
+
+
+def test_assignment_targets_tuple_subscript_attribute(run_program):
+    program = ("a, (b, c) = 1, (2, 3)\nd = {}\nd['k'] = a + b\nclass Box:\n    pass\nbox = Box()\n"
+               "box.v = c\nfirst, *rest = [4, 5, 6]\nanswer = [d['k'], box.v, first, rest]")
+    result, _ = run_program(program)
+    assert result.success, result.error
+    assert result.answer == [3, 3, 4, [5, 6]]
+
+
+def test_augmented_assignment_with_simulated_value(run_program):
+    result, _ = run_program("total = 10\ntotal += count_legs('spider')\ntotal -= 1\nanswer = total", ["8"])
+    assert result.success, result.error
+    assert result.answer == 17
+
+
+def test_comprehension_with_undefined_call(run_program):
+    result, _ = run_program("xs = ['a', 'b', 'c']\nanswer = [x for x in xs if is_vowel(x)]", ["True", "False", "False"])
+    assert result.success, result.error
+    assert result.answer == ["a"]
+    assert len(lm_expressions(result)) == 3
+
+
+def test_syntax_invalid_pseudo_code_line_is_simulated_as_a_whole(run_program):
+    program = "n = 3\nlegs = n times the legs of a cat\nanswer = legs + 1"
+    result, _ = run_program(program, ["{'legs': 12}"])
+    assert result.success, result.error
+    assert result.answer == 13
+    line_event = next(e for e in result.trace if e.line == 2)
+    assert line_event.executor == "lm" and line_event.state_delta == {"legs": "12"}
+
+
+def test_pseudo_code_block_header(run_program):
+    program = "total = 0\nfor each fruit in the basket:\n    total = total + 1\nanswer = total"
+    result, _ = run_program(program, ["{'fruit': 'apple'}"])
+    assert result.success, result.error
+    assert result.answer == 1
+
+
+def test_function_bodies_run_per_statement(run_program):
+    program = ("def score(word):\n    s = 0\n    if is_positive(word):\n        s = 1\n    return s\n"
+               "answer = sum(score(w) for w in ['good', 'bad', 'great'])")
+    result, _ = run_program(program, ["True", "False", "True"])
+    assert result.success, result.error
+    assert result.answer == 2
+    assert [e.line for e in lm_events(result)] == [3, 3, 3]
+
+
+def test_while_break_continue_and_try_except(run_program):
+    program = ("i = 0\nseen = []\nwhile True:\n    i += 1\n    if i % 2 == 0:\n        continue\n"
+               "    if i > 7:\n        break\n    seen.append(i)\ntry:\n    x = seen[10]\nexcept IndexError:\n"
+               "    x = -1\nfinally:\n    seen.append(0)\nanswer = (seen, x)")
+    result, _ = run_program(program)
+    assert result.success, result.error
+    assert result.answer == [[1, 3, 5, 7, 0], -1]
+
+
+def test_undefined_variable_line_goes_to_lm(run_program):
+    result, _ = run_program("answer = number_of_planets + 1", ["{'answer': 9}"])
+    assert result.success, result.error
+    assert result.answer == 9
+
+
+def test_coc_python_mode_does_not_simulate(run_program):
+    result, llm = run_program("answer = is_fruit('apple')", ["True"], mode="coc-python")
+    assert not result.success
+    assert "is_fruit" in result.error
+    assert llm.remaining == 1
+
+
+def test_coc_lm_mode_simulates_the_whole_program(run_program):
+    result, _ = run_program("x = 2\nanswer = x * 21", ["{'x': 2, 'answer': 42}"], mode="coc-lm")
+    assert result.success, result.error
+    assert result.answer == 42
+    assert len(lm_events(result)) == 1
+
+
+def test_malformed_lm_reply_retried_once_then_clear_failure(run_program):
+    result, _ = run_program("answer = is_fruit('apple')", ["I think it is a fruit", "True"])
+    assert result.success and result.answer is True
+    result, _ = run_program("answer = is_fruit('apple')", ["yes, definitely", "still prose"])
+    assert not result.success and result.error_kind == "simulation"
+    assert "malformed" in result.error
+
+
+def test_lm_reply_that_is_code_is_not_executed(run_program):
+    result, _ = run_program("answer = is_fruit('apple')",
+                            ["__import__('os').system('touch /tmp/pwned')", "open('/etc/passwd').read()"])
+    assert not result.success and result.error_kind == "simulation"
+
+
+def test_endless_loop_hits_statement_budget(run_program):
+    result, _ = run_program("while True:\n    pass", max_statements=5000)
+    assert not result.success and result.error_kind == "limit"
+    assert "statement budget" in result.error
+
+
+def test_while_true_pass_times_out_within_limit(run_program):
+    import time
+
+    start = time.monotonic()
+    result, _ = run_program("while True:\n    pass", max_statements=10**9, timeout_s=2)
+    elapsed = time.monotonic() - start
+    assert not result.success and result.error_kind == "limit"
+    assert "timeout" in result.error
+    assert elapsed < 5
+
+
+def test_single_long_statement_times_out(run_program):
+    result, _ = run_program("answer = sum(range(10**12))", timeout_s=2)
+    assert not result.success and "timeout" in result.error
+
+
+def test_lm_call_budget(run_program):
+    result, _ = run_program("answer = [is_odd(i) for i in range(10)]", ["True"] * 10, max_lm_calls=3)
+    assert not result.success and result.error_kind == "limit" and "LM call budget" in result.error
+
+
+def test_program_without_answer_is_an_error(run_program):
+    result, _ = run_program("x = 1")
+    assert not result.success and "answer" in result.error
+
+
+def test_empty_and_huge_questions_are_rejected():
+    from coc_ros.engine.runner import Engine
+    from coc_ros.llm.scripted import ScriptedLLM
+
+    engine = Engine(ScriptedLLM([]))
+    assert "empty" in engine.run("   ").error
+    assert "too long" in engine.run("x" * 1_000_000).error
+
+
+def test_unknown_mode_is_a_clear_error(run_program):
+    result, _ = run_program("answer = 1", mode="telepathy")
+    assert not result.success and "unknown mode" in result.error
+
+
+def test_trace_events_are_numbered_and_closed(run_program):
+    result, _ = run_program("answer = 1")
+    assert [e.step for e in result.trace] == list(range(len(result.trace)))
+    assert result.trace[0].kind == "run_start" and result.trace[-1].kind == "run_end"
+    assert result.trace[-1].detail["success"] is True

@@ -1,0 +1,188 @@
+"""Integration tests: the coc_ros nodes as separate processes on a private DDS domain, driven by a real
+ActionClient with a scripted LLM; results, feedback and the recorded bags are checked.
+
+Run: .venv/bin/python -m pytest -q test/test_ros_nodes.py
+"""
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+
+from ros_harness import (
+    DISCOVERY_S,
+    NodeProcs,
+    RosClient,
+    pick_domain_id,
+    program_reply,
+    read_bag,
+    trace_from_bag,
+    wait_until,
+)
+
+pytestmark = pytest.mark.timeout(240)
+
+FRUIT_PROGRAM = """
+items = ["apple", "rock", "banana", "chair"]
+count = 0
+for x in items:
+    if is_fruit(x):
+        count += 1
+answer = count
+"""
+
+# 40 pick_place motions of 0.25 s each (the fake backend) = ~10 s: long enough to cancel or to be busy.
+MOTION_PROGRAM = """
+objs = detect_objects()
+for i in range(10):
+    for o in objs:
+        pick_place(o, "box")
+answer = "done"
+"""
+
+SUCCEEDED, CANCELED, ABORTED = 4, 5, 6
+
+
+@pytest.fixture(scope="module")
+def ros(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ros_nodes")
+    domain = pick_domain_id()
+    procs = NodeProcs(tmp, domain)
+    bag_dir = tmp / "bags"
+    procs.start("skill_server", {"backend": "fake", "fake_motion_s": 0.25})
+    procs.start("recorder", {"bag_dir": str(bag_dir)})
+    procs.start("coc_server", {"bag_dir": str(bag_dir), "service_wait_s": 10.0, "dead_after_s": 2.0,
+                               "max_seconds": 60.0})
+    client = RosClient(domain, tmp / "ros_log")
+    from coc_ros.srv import GetWorld
+
+    try:
+        client.wait_for_server()
+        client.wait_for_service(GetWorld, "/coc/skills/get_world")
+        client.wait_for_publisher("/coc/recorder/closed")
+        procs.check_alive()
+    except Exception:
+        procs.close()
+        client.close()
+        raise
+
+    class Ros:
+        pass
+
+    r = Ros()
+    r.procs, r.client, r.tmp, r.bag_dir = procs, client, tmp, bag_dir
+    r.script_n = 0
+
+    def lmulator(replies: list[str], **params) -> None:
+        """(Re)start the lmulator with a fresh scripted LLM and wait until its services are visible."""
+        from coc_ros.srv import Simulate
+
+        procs.stop("lmulator")
+        r.script_n += 1
+        script = tmp / f"script_{r.script_n}.json"
+        script.write_text(json.dumps(replies))
+        procs.start("lmulator", {"llm": f"scripted:{script}", **params})
+        client.wait_for_service(Simulate, "/coc/lmulator/simulate")
+
+    r.lmulator = lmulator
+    yield r
+    client.close()
+    codes = procs.close()
+    # every node handles SIGINT cleanly (exit code 0)
+    assert all(c == 0 for c in codes.values()), codes
+
+
+def test_fruit_loop_simulates_each_call(ros):
+    ros.lmulator([program_reply(FRUIT_PROGRAM), "True", "False", "True", "False"])
+    run = ros.client.send("How many of these are fruits: apple, rock, banana, chair?")
+    result = run.wait(60)
+    assert run.status == SUCCEEDED, (result.error, ros.procs.log("coc_server"))
+    assert result.success and result.answer == "2" and result.error == ""
+    assert result.lm_calls == 5  # program + 4 simulated calls
+    lm_steps = [fb for fb in run.feedback if fb.executor == "lm"]
+    assert len(lm_steps) == 4, [(fb.executor, fb.source) for fb in run.feedback]
+    assert all("is_fruit" in fb.source for fb in lm_steps)
+    assert result.bag_path.endswith(result.run_id)
+    bag = read_bag(result.bag_path)
+    trace = trace_from_bag(result.bag_path)
+    kinds = [e["kind"] for e in trace]
+    assert kinds[0] == "run_start" and kinds[-1] == "run_end" and "program" in kinds
+    assert sum(1 for e in trace if e["kind"] == "line" and e["executor"] == "lm") == 4
+    assert all(e["run_id"] == result.run_id for e in trace)
+    states = bag["/coc/lmulator/state"]
+    assert [s.value for s in states] == ["True", "False", "True", "False"]
+    assert len(bag["/coc/execute/_action/feedback"]) == len(run.feedback)
+    assert "/coc/execute/_action/status" in bag
+
+
+def _wait_robot_steps(run, n: int, timeout: float = 30.0) -> None:
+    wait_until(lambda: sum(1 for fb in run.feedback if fb.executor == "robot") >= n or run.done.is_set(),
+               timeout, f"{n} robot steps")
+    assert not run.done.is_set(), f"the goal ended early: {run.result}"
+
+
+def test_cancel_stops_within_2s_and_bag_is_complete(ros):
+    ros.lmulator([program_reply(MOTION_PROGRAM)])
+    run = ros.client.send("put everything in the box, ten times")
+    _wait_robot_steps(run, 3)
+    t_cancel = run.cancel()
+    result = run.wait(10)
+    latency = run.result_time - t_cancel
+    print(f"cancel latency: {latency:.3f} s")
+    assert latency < 2.0
+    assert run.status == CANCELED
+    assert not result.success and result.error == "canceled"
+    world = json.loads(result.world_json)
+    assert list(world.values()).count("box") < 40
+    trace = trace_from_bag(result.bag_path)
+    assert trace[0]["kind"] == "run_start" and trace[-1]["kind"] == "run_end"
+    assert trace[-1]["detail"]["error_kind"] == "canceled"
+    bag = read_bag(result.bag_path)
+    stops = [c for c in bag["/coc/skill_calls"] if c.skill == "stop"]
+    assert stops, [c.skill for c in bag["/coc/skill_calls"]]
+
+
+def test_invalid_and_busy_goals_get_clear_errors(ros):
+    ros.lmulator([program_reply(MOTION_PROGRAM)])
+    empty = ros.client.send("   ")
+    huge = ros.client.send("x" * 1_000_000)
+    assert empty.wait(20).error.startswith("empty instruction") and empty.status == ABORTED
+    result = huge.wait(30)
+    assert huge.status == ABORTED and result.error.startswith("instruction too long: 1000000 characters")
+    long_run = ros.client.send("put everything in the box, ten times")
+    _wait_robot_steps(long_run, 1)
+    busy = ros.client.send("say hello")
+    result = busy.wait(20)
+    assert busy.status == ABORTED and result.error.startswith("busy: goal ")
+    assert not long_run.done.is_set()  # the running goal is untouched
+    long_run.cancel()
+    assert long_run.wait(10).error == "canceled"
+    assert empty.result.bag_path == "" and busy.result.bag_path == ""
+
+
+def test_lmulator_killed_mid_goal_then_next_goal_succeeds(ros):
+    program = """
+n = 0
+for x in ["apple", "rock", "pear", "chair", "plum", "sofa"]:
+    if is_fruit(x):
+        n += 1
+answer = n
+"""
+    ros.lmulator([program_reply(program)] + ["True", "False"] * 3, reply_delay_s=0.5)
+    run = ros.client.send("count the fruits")
+    wait_until(lambda: any(fb.executor == "lm" for fb in run.feedback) or run.done.is_set(), 30, "an lm step")
+    ros.procs.stop("lmulator", sig=signal.SIGKILL)
+    t_kill = time.monotonic()
+    result = run.wait(30)
+    print(f"error {time.monotonic() - t_kill:.2f} s after SIGKILL: {result.error}")
+    assert run.status == ABORTED and not result.success
+    assert "lmulator node unavailable" in result.error
+    trace = trace_from_bag(result.bag_path)
+    assert trace[-1]["kind"] == "run_end" and "lmulator node unavailable" in trace[-1]["detail"]["error"]
+    # the server is still serving: restart the lmulator and run the next goal
+    ros.lmulator([program_reply("answer = 6 * 7")])
+    run2 = ros.client.send("what is six times seven?")
+    result2 = run2.wait(30)
+    assert run2.status == SUCCEEDED and result2.answer == "42", result2.error
