@@ -42,3 +42,37 @@ def reasoning(
         raise typer.Exit(2)
     run_reasoning_bench(_llm(llm, config), modes=[m.strip() for m in modes.split(",")], tasks=task_list,
                         limit=limit, seed=seed, out=out)
+
+
+@bench_app.command("lmulator-cache", help="LMulator latency with and without KV-cache reuse of the prompt prefix.")
+def lmulator_cache(rounds: int = typer.Option(1, help="passes over the 8 calls")) -> None:
+    from coc_ros.bench.lmulator_cache import run_cache_bench
+
+    run_cache_bench(rounds)
+
+
+@bench_app.command("robot", help="Natural-language robot tasks in the simulator, scored by the final world state.")
+def robot(
+    llm: Optional[str] = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
+    tasks: Optional[str] = typer.Option(None, help="comma-separated task names (default: all)"),
+    modes: str = typer.Option("coc-interweave,coc-python,direct", help="comma-separated modes"),
+    seeds: int = typer.Option(1, help="pose seeds per task"),
+    perception: str = typer.Option("camera", help="camera | ground_truth"),
+    config: Optional[str] = typer.Option(None, help="engine YAML"),
+    out: Path = typer.Option(Path("runs/bench_robot.json"), help="JSON results (images next to it)"),
+) -> None:
+    from coc_ros.bench.robot import MODES, run_robot_bench
+    from coc_ros.sim.robot_tasks import get_task
+
+    mode_list = [m.strip() for m in modes.split(",")]
+    bad = [m for m in mode_list if m not in MODES]
+    try:
+        task_list = [get_task(t.strip()) for t in tasks.split(",")] if tasks else None
+    except KeyError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if bad or seeds < 1:
+        Console(stderr=True).print(f"[red]error:[/red] modes must be among {MODES}; --seeds >= 1")
+        raise typer.Exit(2)
+    run_robot_bench(_llm(llm, config), tasks=task_list, modes=mode_list, seeds=seeds, perception=perception,
+                    out=out)

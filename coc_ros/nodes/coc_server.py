@@ -50,7 +50,7 @@ def _make_node() -> Any:
             params = {
                 "default_mode": "coc-interweave",
                 "max_instruction_chars": 8000,
-                "max_seconds": 120.0,
+                "max_seconds": 300.0,
                 "max_lm_calls": 64,
                 "max_statements": 10000,
                 "use_robot": True,

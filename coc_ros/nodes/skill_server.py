@@ -14,12 +14,12 @@ a second concurrent motion.
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
 
 from coc_ros.nodes import common
+from coc_ros.robot.api import backend_places, check_velocity_scaling
 from coc_ros.robot.backend import SkillError
 
 
@@ -39,24 +39,6 @@ def make_backend(kind: str, *, scene: str = "sort", seed: int = 0, perception: s
 
         return FakeSkillBackend(motion_s=fake_motion_s)
     raise ValueError(f"unknown skill backend {kind!r}: use sim, moveit or fake")
-
-
-def backend_places(backend: Any) -> list[str]:
-    """Targets pick_place accepts: backend.places() when offered, else the scene's or fake world's containers."""
-    fn = getattr(backend, "places", None)
-    if callable(fn):
-        return list(fn())
-    scene = getattr(backend, "scene", None)
-    if scene is not None and hasattr(scene, "container_names"):
-        return list(scene.container_names)
-    return list(getattr(backend, "containers", []) or [])
-
-
-def check_velocity(value: float) -> float:
-    v = float(value)
-    if not math.isfinite(v) or not 0.0 < v <= 1.0:
-        raise SkillError("invalid_argument", f"velocity_scaling must be in (0, 1], got {value!r}")
-    return v
 
 
 def _make_node() -> Any:
@@ -133,7 +115,7 @@ def _make_node() -> Any:
             t0 = time.monotonic()
             request = {"object": req.object, "target": req.target, "velocity_scaling": req.velocity_scaling}
             try:
-                v = check_velocity(req.velocity_scaling)
+                v = check_velocity_scaling(req.velocity_scaling)
                 if not req.object or not req.target:
                     raise SkillError("invalid_argument", "object and target must be non-empty names")
                 detail = self.backend.pick_place(req.object, req.target, v)
@@ -153,7 +135,7 @@ def _make_node() -> Any:
             pos = (req.pose.position.x, req.pose.position.y, req.pose.position.z)
             request = {"position": pos, "velocity_scaling": req.velocity_scaling}
             try:
-                v = check_velocity(req.velocity_scaling)
+                v = check_velocity_scaling(req.velocity_scaling)
                 self.backend.move_to(pos, v)
             except SkillError as exc:
                 resp.success, resp.error_code, resp.error = False, exc.code, exc.message

@@ -41,6 +41,17 @@ class SafetyConfig:
         return cls(**data)
 
 
+def backend_places(backend: Any) -> list[str]:
+    """Targets pick_place accepts: backend.places() when offered, else the scene's or fake world's containers."""
+    fn = getattr(backend, "places", None)
+    if callable(fn):
+        return list(fn())
+    scene = getattr(backend, "scene", None)
+    if scene is not None and hasattr(scene, "container_names"):
+        return list(scene.container_names)
+    return list(getattr(backend, "containers", []) or [])
+
+
 def check_velocity_scaling(value: Any) -> float:
     """Velocity scaling must be a number in (0, 1]: 0.0 is an error, never read as 'default' or 'full speed'."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -77,8 +88,7 @@ class RobotAPI:
 
     def places(self) -> list[str]:
         """Containers and locations the program may use as targets (for the prompt)."""
-        fn = getattr(self.backend, "places", None)
-        return list(fn()) if fn is not None else []
+        return backend_places(self.backend)
 
     def examples(self) -> list[tuple[str, str]]:
         from coc_ros.robot.examples import ROBOT_EXAMPLES  # noqa: PLC0415
