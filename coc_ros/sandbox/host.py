@@ -16,8 +16,10 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
+import coc_ros
 from coc_ros.engine.types import Canceled, CocError, LimitExceeded, Limits
 
 POLL_S = 0.05
@@ -51,7 +53,9 @@ class SandboxRun:
     def run(self, program: str, mode: str, robot_functions: list[str]) -> dict[str, Any]:
         """Run the program; return the worker's `done` message or raise a CocError."""
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        # The worker imports the same coc_ros as this process (a checkout, a worktree or a colcon install).
+        package_root = str(Path(coc_ros.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in sys.path if p])
         env.pop("PYTHONSTARTUP", None)
         with tempfile.TemporaryFile() as stderr:
             proc = subprocess.Popen(
