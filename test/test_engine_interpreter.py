@@ -186,3 +186,14 @@ def test_trace_events_are_numbered_and_closed(run_program):
     assert [e.step for e in result.trace] == list(range(len(result.trace)))
     assert result.trace[0].kind == "run_start" and result.trace[-1].kind == "run_end"
     assert result.trace[-1].detail["success"] is True
+
+
+def test_lm_events_carry_prompt_and_reply_ids(run_program):
+    result, _ = run_program("answer = [is_even(2), is_even(3)]", ["True", "False"])
+    assert result.success, result.error
+    calls = [c for e in result.trace for c in e.detail.get("lm_calls", [])]
+    assert len(calls) == 2
+    assert all(len(c["prompt_id"]) == 12 and len(c["reply_id"]) == 12 for c in calls)
+    assert calls[0]["prompt_id"] != calls[1]["prompt_id"]  # different calls, different prompts
+    program_event = next(e for e in result.trace if e.kind == "program")
+    assert program_event.detail["prompt_id"] and program_event.detail["reply_id"]

@@ -28,8 +28,8 @@ STATE_PROMPT_LIMIT = 1500
 class Host(Protocol):
     """What the interpreter needs from the process that hosts it."""
 
-    def simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> str:
-        """Return a Python literal predicted by the LMulator."""
+    def simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> dict[str, Any]:
+        """The LMulator's prediction: {"value": Python literal text, "prompt_id": ..., "reply_id": ...}."""
 
     def robot(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Call a robot skill through the host's checked API; raise RuntimeError-like on failure."""
@@ -509,9 +509,9 @@ class Interpreter:
         self._check_lm_budget()
         focus = set(self._names_in(ctx.source))
         start = time.monotonic()
-        text = self.host.simulate(kind, ctx.line, ctx.source, expression, self._prompt_state(ns, focus))
-        value = _literal(text)
-        ctx.lm_calls.append({"expression": expression, "value": safe_repr(value),
+        reply = self.host.simulate(kind, ctx.line, ctx.source, expression, self._prompt_state(ns, focus))
+        value = _literal(reply["value"])
+        ctx.lm_calls.append({"expression": expression, "value": safe_repr(value), **_ids(reply),
                              "seconds": round(time.monotonic() - start, 3)})
         return value
 
@@ -522,9 +522,9 @@ class Interpreter:
             raise NameError(reason)
         self._check_lm_budget()
         start = time.monotonic()
-        text = self.host.simulate("line", ctx.line, ctx.source, ctx.source,
-                                  self._prompt_state(ns, set(self._names_in(ctx.source))))
-        value = _literal(text)
+        reply = self.host.simulate("line", ctx.line, ctx.source, ctx.source,
+                                   self._prompt_state(ns, set(self._names_in(ctx.source))))
+        value = _literal(reply["value"])
         if not isinstance(value, dict) or not all(isinstance(k, str) and k.isidentifier() and not k.startswith("__")
                                                   for k in value):
             raise Abort(SimulationError(f"line {ctx.line}: the LMulator must return a dict of variable names to "
@@ -532,7 +532,7 @@ class Interpreter:
         for k, v in value.items():
             dict.__setitem__(ns, k, v)
         ctx.simulated_line = True
-        ctx.lm_calls.append({"expression": ctx.source, "value": safe_repr(value), "reason": reason,
+        ctx.lm_calls.append({"expression": ctx.source, "value": safe_repr(value), "reason": reason, **_ids(reply),
                              "seconds": round(time.monotonic() - start, 3)})
 
     @staticmethod
@@ -560,6 +560,10 @@ class Interpreter:
                                       f"{self.limits.max_output_chars} characters"))
         if self._contexts:
             self._contexts[-1].output.append(text)
+
+
+def _ids(reply: dict[str, Any]) -> dict[str, str]:
+    return {k: str(reply[k]) for k in ("prompt_id", "reply_id") if reply.get(k)}
 
 
 def _literal(text: str) -> Any:

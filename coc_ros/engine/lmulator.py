@@ -6,6 +6,8 @@ malformed reply. One retry shows the model its error; a second failure is a Simu
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -52,6 +54,11 @@ def parse_literal(reply: str, kind: str) -> Any:
     raise ValueError(f"not a Python literal ({last_error})")
 
 
+def content_id(text: str) -> str:
+    """A short, stable id for a prompt or reply (sha1 prefix), so traces can point at exact LM exchanges."""
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
 class LMulator:
     """In-process Simulator over any LLMClient."""
 
@@ -81,7 +88,8 @@ class LMulator:
                 ]
                 continue
             return SimReply(value=repr(value), prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                            raw=raw, attempts=attempt)
+                            raw=raw, attempts=attempt, prompt_id=content_id(json.dumps(messages)),
+                            reply_id=content_id(raw))
         target = request.expression if request.kind == "call" else f"line {request.line}"
         raise SimulationError(f"LMulator reply for {target} was malformed after {self.retries + 1} attempts: "
                               f"{raw[:200]!r}")

@@ -6,13 +6,14 @@ The engine owns the order of things (generate, then execute in the sandbox, then
 from __future__ import annotations
 
 
+import json
 import re
 import threading
 import time
 import uuid
 from typing import Any, Callable
 
-from coc_ros.engine.lmulator import LMulator, parse_literal
+from coc_ros.engine.lmulator import LMulator, content_id, parse_literal
 from coc_ros.engine.program import extract_program, parse_program
 from coc_ros.engine.prompts import (
     COT_SYSTEM,
@@ -21,7 +22,7 @@ from coc_ros.engine.prompts import (
     coc_messages,
     text_messages,
 )
-from coc_ros.engine.simulator import SimRequest, Simulator
+from coc_ros.engine.simulator import SimReply, SimRequest, Simulator
 from coc_ros.engine.types import (
     Canceled,
     CocError,
@@ -29,7 +30,6 @@ from coc_ros.engine.types import (
     Limits,
     Mode,
     RunResult,
-    SimulationError,
     TraceEvent,
 )
 from coc_ros.llm.base import LLMClient, LLMError, Message
@@ -83,6 +83,7 @@ class _Run:
         self.start = time.monotonic()
         self.deadline = self.start + timeout_s
         self.timeout_s = timeout_s
+        self.last_exchange: dict[str, Any] = {}
         self.result = RunResult(run_id=run_id, question=question if len(question) <= 2000 else question[:2000] + "...",
                                 mode="", success=False)
 
@@ -160,6 +161,9 @@ class _Run:
         completion = box["completion"]
         self.result.prompt_tokens += completion.prompt_tokens
         self.result.completion_tokens += completion.completion_tokens
+        self.last_exchange = {"prompt_id": content_id(json.dumps(messages)), "reply_id": content_id(completion.text),
+                              "prompt_tokens": completion.prompt_tokens,
+                              "completion_tokens": completion.completion_tokens}
         return completion.text
 
     def _count_lm_call(self) -> None:
@@ -176,7 +180,7 @@ class _Run:
         self.result.completion = text
         self.result.answer = extract_text_answer(text)
         self.emit("answer", "lm", source=text[-500:], duration=time.monotonic() - start,
-                  state_delta={"answer": repr(self.result.answer)}, detail={"completion": text})
+                  state_delta={"answer": repr(self.result.answer)}, detail={"completion": text, **self.last_exchange})
 
     def _chain_of_code(self, mode: Mode) -> None:
         r = self.result
@@ -194,7 +198,7 @@ class _Run:
         if len(r.program) > self.engine.limits.max_program_chars:
             raise CocError(f"generated program too long: {len(r.program)} characters")
         self.emit("program", "generator", source=r.program, duration=time.monotonic() - start,
-                  detail={"completion": completion})
+                  detail={"completion": completion, **self.last_exchange})
         if not r.program.strip():
             raise CocError("the model wrote no program (empty completion)")
         try:
@@ -209,24 +213,25 @@ class _Run:
         check_program(parsed.tree)  # static sandbox check, also done by the worker; fail before starting it
         self._run_in_sandbox(mode)
 
-    def _simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> str:
+    def _simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> SimReply:
         self._count_lm_call()
         reply = self.engine.simulator.simulate(SimRequest(
             run_id=self.result.run_id, question=self.question, program=self.result.program, line=line,
             source=source, kind=kind, expression=expression, state=state))
         self.result.prompt_tokens += reply.prompt_tokens
         self.result.completion_tokens += reply.completion_tokens
-        return reply.value
+        return reply
 
     def _simulate_program(self) -> None:
         start = time.monotonic()
-        value_text = self._simulate("program", 0, "<whole program>", "", {})
-        values = parse_literal(value_text, "program")
+        reply = self._simulate("program", 0, "<whole program>", "", {})
+        values = parse_literal(reply.value, "program")
         self.result.answer = values.get("answer")
         self.result.final_state = {str(k): repr(v) for k, v in values.items()}
         self.emit("line", "lm", line=0, source="<whole program simulated>", duration=time.monotonic() - start,
-                  state_delta=self.result.final_state, detail={"lm_calls": [{"expression": "<program>",
-                                                                              "value": value_text[:500]}]})
+                  state_delta=self.result.final_state, detail={"lm_calls": [{
+                      "expression": "<program>", "value": reply.value[:500], "prompt_id": reply.prompt_id,
+                      "reply_id": reply.reply_id}]})
 
     def _run_in_sandbox(self, mode: Mode) -> None:
         r = self.result
@@ -236,14 +241,10 @@ class _Run:
             fields = {k: message[k] for k in ("line", "source", "state_delta", "duration", "detail") if k in message}
             self.emit(message.get("kind", "line"), message.get("executor", "python"), **fields)
 
-        def simulate(message: dict[str, Any]) -> str:
-            try:
-                return self._simulate(message["kind"], message["line"], message["source"],
-                                      message["expression"], message["state"])
-            except SimulationError:
-                raise
-            except LimitExceeded:
-                raise
+        def simulate(message: dict[str, Any]) -> dict[str, Any]:
+            reply = self._simulate(message["kind"], message["line"], message["source"], message["expression"],
+                                   message["state"])
+            return {"value": reply.value, "prompt_id": reply.prompt_id, "reply_id": reply.reply_id}
 
         sandbox = SandboxRun(
             limits=self.engine.limits, simulate=simulate,

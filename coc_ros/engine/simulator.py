@@ -28,6 +28,8 @@ class SimReply:
     completion_tokens: int = 0
     raw: str = ""  # the model's raw reply, for the trace
     attempts: int = 1
+    prompt_id: str = ""  # short content hashes that tie a trace event to the exact prompt and reply
+    reply_id: str = ""
 
 
 class Simulator(Protocol):

@@ -36,7 +36,7 @@ class WorkerFailed(CocError):
 class SandboxRun:
     """One program in one worker process."""
 
-    def __init__(self, *, limits: Limits, simulate: Callable[[dict[str, Any]], str],
+    def __init__(self, *, limits: Limits, simulate: Callable[[dict[str, Any]], dict[str, Any]],
                  robot: Callable[[str, list[Any], dict[str, Any]], Any] | None,
                  on_event: Callable[[dict[str, Any]], None], cancel: threading.Event | None = None,
                  on_abort: Callable[[], None] | None = None, deadline: float | None = None):
@@ -79,7 +79,7 @@ class SandboxRun:
             if kind == "event":
                 self._on_event(message)
             elif kind == "simulate":
-                self._reply(proc, self._call(lambda: {"value": self._simulate(message)}))
+                self._reply(proc, self._call(lambda: self._simulate(message)))
             elif kind == "robot":
                 self._reply(proc, self._call(lambda: self._robot_call(message)))
             elif kind == "done":
