@@ -38,12 +38,12 @@ class PipeHost:
             raise Abort(CocError("host closed the connection"))
         return json.loads(line)
 
-    def simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> str:
+    def simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> dict[str, Any]:
         reply = self._request({"type": "simulate", "kind": kind, "line": line, "source": source,
                                "expression": expression, "state": state})
         if "error" in reply:
             raise Abort(SimulationError(reply["error"]))
-        return reply["value"]
+        return reply
 
     def robot(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         reply = self._request({"type": "robot", "name": name, "args": args, "kwargs": kwargs})
