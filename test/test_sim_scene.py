@@ -1,0 +1,66 @@
+"""Scene files: the shipped scenes load and lay out cleanly; malformed ones fail with messages that name the field."""
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+
+import pytest
+
+from coc_ros.sim.scene import SceneError, available_scenes, layout_objects, load_scene, parse_scene
+
+GOOD = {
+    "name": "mini",
+    "objects": [{"name": "red_cube", "shape": "box", "size": [0.04, 0.04, 0.04],
+                 "color": {"name": "red", "rgba": [1, 0, 0, 1]}, "mass": 0.05}],
+    "containers": [{"name": "bin", "pos": [0.4, -0.4], "size": [0.15, 0.15, 0.05],
+                    "color": {"name": "gray", "rgba": [0.5, 0.5, 0.5, 1]}}],
+}
+
+
+def test_shipped_scenes_load_and_layout_without_overlap():
+    assert {"sort", "kitchen", "blocks"} <= set(available_scenes())
+    for name in available_scenes():
+        scene = load_scene(name)
+        for seed in range(10):
+            lay = layout_objects(scene, seed)
+            assert set(lay) == set(scene.object_names)
+            for a, b in itertools.combinations(scene.objects, 2):
+                (xa, ya, _), (xb, yb, _) = lay[a.name], lay[b.name]
+                assert math.hypot(xa - xb, ya - yb) > a.footprint_radius + b.footprint_radius
+            for o in scene.objects:
+                x, y, _ = lay[o.name]
+                assert not any(c.contains_xy(x, y, o.footprint_radius) for c in scene.containers)
+        assert layout_objects(scene, 3) == layout_objects(scene, 3)  # the seed decides
+
+
+def _bad(mutate):
+    d = copy.deepcopy(GOOD)
+    mutate(d)
+    with pytest.raises(SceneError) as exc:
+        parse_scene(d, source="mini.yaml")
+    return str(exc.value)
+
+
+def test_scene_errors_are_clear():
+    assert parse_scene(GOOD).name == "mini"
+    msg = _bad(lambda d: d["objects"][0].update(shape="cone"))
+    assert "mini.yaml" in msg and "objects[0] (red_cube)" in msg and "shape must be one of" in msg
+    assert "missing required field 'size'" in _bad(lambda d: d["objects"][0].pop("size"))
+    assert "expected a list of 3 numbers" in _bad(lambda d: d["objects"][0].update(size=[0.04, 0.04]))
+    assert "too wide for the 2F-85" in _bad(lambda d: d["objects"][0].update(size=[0.1, 0.1, 0.04]))
+    assert "rgba" in _bad(lambda d: d["objects"][0]["color"].update(rgba=[2, 0, 0, 1]))
+    assert "mass" in _bad(lambda d: d["objects"][0].update(mass=-1))
+    assert "duplicate names" in _bad(lambda d: d["containers"][0].update(name="red_cube"))
+    assert "unknown top-level field" in _bad(lambda d: d.update(objetcs=[]))
+    assert "from the robot base" in _bad(lambda d: d["containers"][0].update(pos=[1.5, 0.0]))
+    assert "reserved" in _bad(lambda d: d["containers"][0].update(name="table"))
+    with pytest.raises(SceneError, match="unknown scene 'nope'; available: .*sort"):
+        load_scene("nope")
+
+
+def test_yaml_syntax_error_names_file(tmp_path):
+    p = tmp_path / "broken.yaml"
+    p.write_text("name: broken\nobjects: [\n")
+    with pytest.raises(SceneError, match="broken.yaml is not valid YAML"):
+        load_scene(p)
