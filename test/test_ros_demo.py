@@ -28,41 +28,21 @@ answer = "done"
 """
 
 
-def _scene_with(obj: str, container: str) -> str | None:
-    for path in sorted((REPO / "config" / "scenes").glob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        if obj in {o["name"] for o in data.get("objects", [])} and \
-                container in {c["name"] for c in data.get("containers", [])}:
-            return path.stem
-    return None
+DEFAULT_SCENE_OBJECTS = [o["name"] for o in yaml.safe_load((REPO / "config" / "scenes" / "blocks.yaml").read_text())
+                         ["objects"]]
 
 
-def _demo_case() -> tuple[str, str, str, list[str]]:
-    """(scene, instruction, red object, object names in detection order)."""
-    scene = _scene_with("red_cube", "trash_bin")
-    target = "red_cube"
-    instruction = "put the red cube in the trash bin"
-    if scene is None:  # no scene has a red cube and a trash bin (yet): the sort scene's red object is a soda can
-        scene, target, instruction = "sort", "soda_can", "put the red can in the trash bin"
-    data = yaml.safe_load((REPO / "config" / "scenes" / f"{scene}.yaml").read_text())
-    return scene, instruction, target, [o["name"] for o in data["objects"]]
-
-
-def test_demo_puts_the_red_object_in_the_trash_bin(tmp_path):
-    pytest.importorskip("mujoco")
-    try:
-        from coc_ros.sim.backend import SimSkillBackend  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"coc_ros.sim not available: {exc}")
-    scene, instruction, target, names = _demo_case()
+def test_demo_puts_the_red_cube_in_the_trash_bin(tmp_path):
+    """The acceptance command as a user types it: the default scene (blocks) and camera perception."""
+    target, names = "red_cube", DEFAULT_SCENE_OBJECTS
     replies = [program_reply(PROGRAM)] + ["True" if n == target else "False" for n in names]
     script = tmp_path / "script.json"
     script.write_text(json.dumps(replies))
     out = tmp_path / "demo"
     env = dict(os.environ, ROS_LOG_DIR=str(tmp_path / "ros_log"), MUJOCO_GL=os.environ.get("MUJOCO_GL", "egl"))
-    proc = subprocess.run([sys.executable, "-m", "coc_ros.cli", "demo", instruction, "--llm", f"scripted:{script}",
-                           "--scene", scene, "--seed", "0", "--perception", "ground_truth", "--json",
-                           "--out", str(out)], cwd=REPO, env=env, capture_output=True, text=True, timeout=220)
+    proc = subprocess.run([sys.executable, "-m", "coc_ros.cli", "demo", "put the red cube in the trash bin",
+                           "--llm", f"scripted:{script}", "--json", "--out", str(out)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=220)
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     assert lines, proc.stderr[-3000:]
     summary = json.loads(lines[-1])

@@ -114,7 +114,7 @@ def send_goal(
 def demo(
     instruction: str = typer.Argument(..., help="e.g. 'put the red cube in the trash bin'"),
     llm: str = typer.Option("local", help="local | openai | scripted:PATH"),
-    scene: str = typer.Option("sort", help="config/scenes/<scene>.yaml"),
+    scene: str = typer.Option("blocks", help="config/scenes/<scene>.yaml: blocks | sort | kitchen"),
     seed: int = typer.Option(0, help="scene randomisation seed"),
     perception: str = typer.Option("camera", help="camera | ground_truth"),
     mode: str = typer.Option("", help="engine mode (server default when empty)"),

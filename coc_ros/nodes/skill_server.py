@@ -23,7 +23,7 @@ from coc_ros.robot.api import backend_places, check_velocity_scaling
 from coc_ros.robot.backend import SkillError
 
 
-def make_backend(kind: str, *, scene: str = "sort", seed: int = 0, perception: str = "camera",
+def make_backend(kind: str, *, scene: str = "blocks", seed: int = 0, perception: str = "camera",
                  fake_motion_s: float = 0.2, moveit_options: dict[str, Any] | None = None) -> Any:
     """Build the SkillBackend named by `kind`; a missing optional dependency is a clear RuntimeError."""
     if kind == "sim":
@@ -54,7 +54,7 @@ def _make_node() -> Any:
         def __init__(self) -> None:
             super().__init__("skill_server")
             self.declare_parameter("backend", "sim")
-            self.declare_parameter("scene", "sort")
+            self.declare_parameter("scene", "blocks")
             self.declare_parameter("seed", 0)
             self.declare_parameter("perception", "camera")
             self.declare_parameter("fake_motion_s", 0.2)
