@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from coc_ros.commands import ask, bench, doctor, ros
+from coc_ros.commands import approve, ask, bench, doctor, ros
 
 app = typer.Typer(
     name="coc-ros",
@@ -19,7 +19,7 @@ def _root() -> None:
     """Chain of Code for ROS 2 manipulators."""
 
 
-for module in (ask, bench, ros, doctor):
+for module in (ask, bench, ros, approve, doctor):
     module.register(app)
 
 

@@ -12,7 +12,6 @@ import time
 import pytest
 
 from ros_harness import (
-    DISCOVERY_S,
     NodeProcs,
     RosClient,
     pick_domain_id,
@@ -53,7 +52,7 @@ def ros(tmp_path_factory):
     bag_dir = tmp / "bags"
     procs.start("skill_server", {"backend": "fake", "fake_motion_s": 0.25})
     procs.start("recorder", {"bag_dir": str(bag_dir)})
-    procs.start("coc_server", {"bag_dir": str(bag_dir), "service_wait_s": 10.0, "dead_after_s": 2.0,
+    procs.start("coc_server", {"bag_dir": str(bag_dir), "service_wait_s": 10.0, "dead_after_s": 5.0,
                                "max_seconds": 60.0})
     client = RosClient(domain, tmp / "ros_log")
     from coc_ros.srv import GetWorld

@@ -1,6 +1,6 @@
 """Simulated arm: IK accuracy, collision-free planning, perception accuracy, skills and their errors.
 
-No ROS. Needs the Franka Panda assets that install.sh unpacks; skipped with a clear reason when they are absent.
+No ROS. Needs the Franka Panda assets that install.sh unpacks.
 """
 from __future__ import annotations
 
@@ -11,10 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from coc_ros.config import panda_assets_dir
 
-pytestmark = pytest.mark.skipif(not (panda_assets_dir() / "panda.xml").is_file(),
-                                reason=f"Panda assets missing at {panda_assets_dir()} (run install.sh)")
 
 from coc_ros.robot.backend import SkillError  # noqa: E402
 

@@ -5,7 +5,6 @@ import ast
 
 import pytest
 
-from coc_ros.config import panda_assets_dir
 from coc_ros.sim.robot_tasks import TASKS, get_task, run_reference
 from coc_ros.sim.scene import load_scene
 
@@ -36,7 +35,6 @@ def test_task_is_well_formed(task):
     assert task.score({}, scene) == 0.0
 
 
-@pytest.mark.skipif(not (panda_assets_dir() / "panda.xml").is_file(), reason="Panda assets missing (run install.sh)")
 @pytest.mark.parametrize("name", ["stir_fry", "colour_match", "food_compost_rest_trash"])
 def test_reference_program_solves_task_in_sim(name):
     from coc_ros.sim.backend import SimSkillBackend

@@ -12,6 +12,9 @@ bench_app = typer.Typer(help="Benchmarks (accuracy, cost, speed); each prints a 
 
 
 def register(app: typer.Typer) -> None:
+    from coc_ros.commands.bench_extra import register_bench
+
+    register_bench(bench_app)
     app.add_typer(bench_app, name="bench")
 
 

@@ -21,6 +21,8 @@ def load_engine_config(path: str | Path | None = None) -> dict[str, Any]:
 def llm_from_config(config: dict[str, Any], backend: str | None = None, overrides: dict[str, Any] | None = None
                     ) -> LLMClient:
     llm_cfg = config.get("llm", {}) or {}
+    if not isinstance(llm_cfg, dict):
+        raise ValueError(f"engine config: llm must be a mapping, got {type(llm_cfg).__name__}")
     spec = backend or llm_cfg.get("backend", "local")
     kind = "openai" if spec == "openai" else "local"
     options = dict(llm_cfg.get(kind, {}) or {})
@@ -31,6 +33,9 @@ def llm_from_config(config: dict[str, Any], backend: str | None = None, override
 
 
 def limits_from_config(config: dict[str, Any], **overrides: Any) -> Limits:
-    data = dict(config.get("limits", {}) or {})
+    section = config.get("limits", {}) or {}
+    if not isinstance(section, dict):
+        raise ValueError(f"engine config: limits must be a mapping, got {type(section).__name__}")
+    data = dict(section)
     data.update({k: v for k, v in overrides.items() if v is not None})
     return Limits.from_dict(data)

@@ -97,14 +97,23 @@ class Limits:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Limits:
+        if data is not None and not isinstance(data, dict):
+            raise ValueError(f"limits must be a mapping of name: value, got {type(data).__name__}")
         data = dict(data or {})
         unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
         limits = cls(**data)
         for f in dataclasses.fields(cls):
-            if getattr(limits, f.name) <= 0:
-                raise ValueError(f"limit {f.name} must be > 0, got {getattr(limits, f.name)!r}")
+            value = getattr(limits, f.name)
+            if f.name == "timeout_s":
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
+                what = "a positive number of seconds"
+            else:
+                ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+                what = "a positive integer"
+            if not ok:
+                raise ValueError(f"limit {f.name} must be {what}, got {value!r}")
         return limits
 
 

@@ -12,6 +12,10 @@ Action /coc/execute (coc_ros/action/ExecuteInstruction):
   published on /coc/trace (coc_ros/msg/TraceEvent).
 - Cancel: sets the engine's cancel event, stops the ROS calls in flight and calls /coc/skills/stop; the result
   has error "canceled" and the goal ends CANCELED.
+- Confirmation mode (safety {"require_confirmation": true}): before every motion the server calls
+  /coc/approve_motion (coc_ros/srv/ApproveMotion, served by `coc-ros approve`) and waits up to
+  `approve_timeout_s`; a rejection, no approver or no answer in time rejects the motion, which the program sees
+  as a RobotError ("rejected: ...") and which ends the run with that error unless the program catches it.
 - Bags: the recorder writes <bag_dir>/<run_id> for each run and acknowledges on /coc/recorder/closed; the server
   waits for that (recorder_close_timeout_s) before returning, so the bag is complete when the client has the
   result. result.bag_path is empty when recording is off or the recorder did not acknowledge.
@@ -43,6 +47,8 @@ def _make_node() -> Any:
     from coc_ros.msg import TraceEvent as TraceEventMsg  # noqa: PLC0415
     from coc_ros.nodes.ros_clients import HeartbeatMonitor, RosLLMClient, RosSimulator, RosSkillBackend  # noqa: PLC0415
     from coc_ros.robot.api import RobotAPI, SafetyConfig  # noqa: PLC0415
+    from coc_ros.robot.backend import SkillError  # noqa: PLC0415
+    from coc_ros.srv import ApproveMotion  # noqa: PLC0415
 
     class CocServer(Node):
         def __init__(self) -> None:
@@ -63,6 +69,7 @@ def _make_node() -> Any:
                 "skill_timeout_s": 300.0,
                 "dead_after_s": 3.0,
                 "safety": "{}",
+                "approve_timeout_s": 30.0,
             }
             for name, default in params.items():
                 self.declare_parameter(name, default)
@@ -77,7 +84,14 @@ def _make_node() -> Any:
             self.skills = RosSkillBackend(self, wait_s=wait, timeout_s=float(self.p["skill_timeout_s"]),
                                           dead_after_s=dead, callback_group=self.group)
             self.safety = SafetyConfig.from_dict(json.loads(self.p["safety"] or "{}"))
-            self.robot = RobotAPI(self.skills, self.safety) if self.p["use_robot"] else None
+            self.approver = None
+            if self.safety.require_confirmation:
+                from coc_ros.nodes.ros_clients import ServiceCaller  # noqa: PLC0415
+
+                self.approver = ServiceCaller(self, ApproveMotion, common.APPROVE_MOTION, what="motion approver",
+                                              callback_group=self.group)
+            self.robot = (RobotAPI(self.skills, self.safety, approver=self._approve if self.approver else None)
+                          if self.p["use_robot"] else None)
             self.trace_pub = self.create_publisher(TraceEventMsg, common.TRACE, common.trace_qos())
             self._acks: dict[str, threading.Event] = {}
             self._acks_lock = threading.Lock()
@@ -104,6 +118,31 @@ def _make_node() -> Any:
                 if time.monotonic() > deadline:
                     return False
                 time.sleep(0.05)
+            return True
+
+        # ------------------------------------------------------------------------------------------- approval
+        def _approve(self, skill: str, request: dict[str, Any]) -> bool:
+            """Ask /coc/approve_motion; no approver, no answer in time or a 'no' rejects the motion."""
+            from coc_ros.nodes.ros_clients import ServiceUnavailable  # noqa: PLC0415
+
+            timeout = float(self.p["approve_timeout_s"])
+            what = f"{skill} {json.dumps(request, default=str)}"
+            req = ApproveMotion.Request(skill=skill, request_json=json.dumps(request, default=str))
+            start = time.monotonic()
+            try:
+                if not self.approver.client.wait_for_service(timeout_sec=timeout):
+                    raise ServiceUnavailable(f"service {common.APPROVE_MOTION} not found (is `coc-ros approve` "
+                                             "running?)")
+                resp = self.approver.call(req, wait_s=0.0, cancel=self._cancel,
+                                          timeout_s=max(0.1, timeout - (time.monotonic() - start)))
+            except ServiceUnavailable as exc:
+                self.get_logger().warning(f"motion rejected (no approval): {exc}")
+                raise SkillError("rejected", f"{what} was not approved: no answer from the motion approver "
+                                             f"within {timeout:g} s: {exc}") from None
+            if not resp.approved:
+                reason = f": {resp.reason}" if resp.reason else ""
+                self.get_logger().info(f"motion rejected by the operator: {what}{reason}")
+                raise SkillError("rejected", f"the operator rejected {what}{reason}")
             return True
 
         # ------------------------------------------------------------------------------------------- cancel

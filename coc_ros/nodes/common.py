@@ -22,6 +22,7 @@ SKILL_MOVE_TO = "/coc/skills/move_to"
 SKILL_STOP = "/coc/skills/stop"
 SKILL_GET_WORLD = "/coc/skills/get_world"
 RECORDER_CLOSED = "/coc/recorder/closed"
+APPROVE_MOTION = "/coc/approve_motion"  # confirmation mode: coc_server asks, `coc-ros approve` answers
 ACTION_FEEDBACK = ACTION + "/_action/feedback"
 ACTION_STATUS = ACTION + "/_action/status"
 
@@ -40,6 +41,15 @@ def trace_qos():
     from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: PLC0415
 
     return QoSProfile(depth=1000, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def history_qos():
+    """trace_qos plus transient local, for topics whose publisher cannot wait for the recorder (lmulator state,
+    skill calls): a recorder subscription that matches late (discovery under load) still gets what it missed."""
+    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: PLC0415
+
+    return QoSProfile(depth=1000, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 def stamp_msg(t: float | None = None):

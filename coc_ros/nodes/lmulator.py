@@ -50,7 +50,7 @@ def _make_node() -> Any:
             self.llm = make_llm(spec, options)
             self.lmulator = LMulator(self.llm)
             self._lock = threading.Lock()
-            self.state_pub = self.create_publisher(SimulatedState, common.LM_STATE, common.trace_qos())
+            self.state_pub = self.create_publisher(SimulatedState, common.LM_STATE, common.history_qos())
             group = MutuallyExclusiveCallbackGroup()  # one request at a time, in arrival order
             self.create_service(Simulate, common.LM_SIMULATE, self._simulate, callback_group=group)
             self.create_service(Complete, common.LM_COMPLETE, self._complete, callback_group=group)

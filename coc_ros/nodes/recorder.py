@@ -32,8 +32,8 @@ def _make_node() -> Any:
 
     topics = [
         (common.TRACE, TraceEvent, "coc_ros/msg/TraceEvent", common.trace_qos()),
-        (common.LM_STATE, SimulatedState, "coc_ros/msg/SimulatedState", common.trace_qos()),
-        (common.SKILL_CALLS, SkillCall, "coc_ros/msg/SkillCall", common.trace_qos()),
+        (common.LM_STATE, SimulatedState, "coc_ros/msg/SimulatedState", common.history_qos()),
+        (common.SKILL_CALLS, SkillCall, "coc_ros/msg/SkillCall", common.history_qos()),
         (common.ACTION_FEEDBACK, ExecuteInstruction.Impl.FeedbackMessage, FEEDBACK_MESSAGE,
          QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)),
         (common.ACTION_STATUS, GoalStatusArray, "action_msgs/msg/GoalStatusArray",
@@ -77,6 +77,8 @@ def _make_node() -> Any:
                     if msg.kind == "run_end" and msg.run_id == self.run_id:
                         self._schedule_close()
                 else:
+                    if topic == common.LM_STATE and deserialize_message(data, SimulatedState).run_id != self.run_id:
+                        return  # history of another run, replayed to a late-matching subscription
                     if topic == common.ACTION_STATUS:
                         self.last_status = bytes(data)
                     self._write(topic, type_name, data, stamp)

@@ -69,7 +69,7 @@ def _make_node() -> Any:
             self.backend = make_backend(p["backend"], scene=p["scene"], seed=int(p["seed"]),
                                         perception=p["perception"], fake_motion_s=float(p["fake_motion_s"]),
                                         moveit_options=moveit_options)
-            self.calls_pub = self.create_publisher(SkillCall, common.SKILL_CALLS, common.trace_qos())
+            self.calls_pub = self.create_publisher(SkillCall, common.SKILL_CALLS, common.history_qos())
             group = ReentrantCallbackGroup()
             self.create_service(DetectObjects, common.SKILL_DETECT, self._detect, callback_group=group)
             self.create_service(PickPlace, common.SKILL_PICK_PLACE, self._pick_place, callback_group=group)

@@ -5,6 +5,7 @@ cancel. Every backend (simulator, ROS services, MoveIt) sits behind it, so no ba
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 from typing import Any, Callable
 
@@ -23,21 +24,35 @@ class SafetyConfig:
     max_say_chars: int = 500
 
     def __post_init__(self) -> None:
-        check_velocity_scaling(self.velocity_scaling)
-        if self.max_motions_per_goal < 1:
-            raise ValueError("max_motions_per_goal must be >= 1")
+        try:
+            check_velocity_scaling(self.velocity_scaling)
+        except SkillError as exc:
+            raise ValueError(f"safety option {exc.message}") from None
+        for name, low in (("max_motions_per_goal", 1), ("max_say_chars", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"safety option {name} must be an integer >= {low}, got {value!r}")
+        if not isinstance(self.require_confirmation, bool):
+            raise ValueError(f"safety option require_confirmation must be true or false, "
+                             f"got {self.require_confirmation!r}")
+        for name in ("workspace_min", "workspace_max"):
+            value = getattr(self, name)
+            if (not isinstance(value, (list, tuple)) or len(value) != 3
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                               for v in value)):
+                raise ValueError(f"safety option {name} must be 3 finite numbers [x, y, z] in metres, got {value!r}")
+            setattr(self, name, tuple(float(v) for v in value))
         if any(lo >= hi for lo, hi in zip(self.workspace_min, self.workspace_max)):
             raise ValueError("workspace_min must be below workspace_max on every axis")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> SafetyConfig:
+        if data is not None and not isinstance(data, dict):
+            raise ValueError(f"safety options must be a mapping of name: value, got {type(data).__name__}")
         data = dict(data or {})
         unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown safety option(s): {', '.join(sorted(unknown))}")
-        for key in ("workspace_min", "workspace_max"):
-            if key in data:
-                data[key] = tuple(float(v) for v in data[key])
         return cls(**data)
 
 

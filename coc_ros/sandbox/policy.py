@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import string as _string
 import types
 from typing import Any, Callable
 
@@ -45,6 +46,15 @@ FORBIDDEN_NAMES: frozenset[str] = frozenset({
 })
 
 
+# Public attributes of allowlisted modules that reach arbitrary attributes by name at run time (so a dunder in a
+# string gets past the static check) or evaluate strings as code. Keyed by the module's real __name__.
+MODULE_ATTRIBUTE_DENYLIST: dict[str, frozenset[str]] = {
+    "operator": frozenset({"attrgetter", "methodcaller"}),
+    "string": frozenset({"Formatter"}),
+    "typing": frozenset({"get_type_hints", "ForwardRef"}),
+}
+
+
 def check_program(tree: ast.AST) -> None:
     """Reject code that names dunders, private or introspection attributes, or forbidden builtins."""
     for node in ast.walk(tree):
@@ -53,6 +63,8 @@ def check_program(tree: ast.AST) -> None:
         elif isinstance(node, ast.Attribute):
             if node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES:
                 raise SandboxViolation(f"line {node.lineno}: access to attribute {node.attr!r} is not allowed")
+            if node.attr == "format":
+                _check_format(node)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             _check_name(node.name, node)
         elif isinstance(node, ast.arg):
@@ -63,6 +75,26 @@ def check_program(tree: ast.AST) -> None:
                     _check_name(alias.asname, node)
         elif isinstance(node, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith)):
             raise SandboxViolation(f"line {node.lineno}: async code is not supported")
+
+
+def _check_format(node: ast.Attribute) -> None:
+    """`str.format` looks up attributes and items named in the format string at run time ('{0.__class__}'):
+    allowed only on a literal format string whose fields use no private or introspection attributes."""
+    line = getattr(node, "lineno", "?")
+    if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+        raise SandboxViolation(f"line {line}: .format() is only allowed on a literal format string "
+                               "(use an f-string instead)")
+    try:
+        fields = [f for _, f, spec, _ in _string.Formatter().parse(node.value.value) if f is not None]
+        fields += [f for _, _, spec, _ in _string.Formatter().parse(node.value.value) if spec
+                   for _, f, _, _ in _string.Formatter().parse(spec) if f is not None]
+    except ValueError as exc:
+        raise SandboxViolation(f"line {line}: malformed format string: {exc}") from None
+    for field in fields:
+        parts = field.replace("[", ".").replace("]", "").split(".")[1:]
+        bad = [p for p in parts if p.startswith("_") or p in FORBIDDEN_ATTRIBUTES]
+        if bad:
+            raise SandboxViolation(f"line {line}: format field {field!r} accesses {bad[0]!r}, which is not allowed")
 
 
 def _check_name(name: str, node: ast.AST) -> None:
@@ -82,13 +114,18 @@ class ModuleProxy:
         object.__setattr__(self, "_coc_module", module)
 
     def __getattr__(self, name: str) -> Any:
+        module = object.__getattribute__(self, "_coc_module")
         if name.startswith("_"):
             raise AttributeError(f"module attribute {name!r} is not allowed")
-        value = getattr(object.__getattribute__(self, "_coc_module"), name)
+        if name in MODULE_ATTRIBUTE_DENYLIST.get(module.__name__, ()):
+            raise Abort(SandboxViolation(f"{module.__name__}.{name} is not allowed in the sandbox (it reaches "
+                                         "attributes or code named by strings at run time)"))
+        value = getattr(module, name)
         if isinstance(value, types.ModuleType):
             if value.__name__ in ALLOWED_MODULES or value.__name__.split(".")[0] in ALLOWED_MODULES:
                 return ModuleProxy(value)
-            raise AttributeError(f"module {value.__name__!r} is not allowed")
+            raise Abort(SandboxViolation(f"{module.__name__}.{name} is the module {value.__name__!r}, "
+                                         "which is not allowed"))
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -138,6 +175,9 @@ BLOCKED_AUDIT_PREFIXES: tuple[str, ...] = (
 )
 
 
+_OWN_COMPILES = (("<coc>",), ("<unknown>",))
+
+
 def install_audit_hook(allowed_imports: frozenset[str]) -> None:
     """Arm an (irremovable) audit hook that refuses file, process, network and introspection events."""
     import sys
@@ -145,6 +185,13 @@ def install_audit_hook(allowed_imports: frozenset[str]) -> None:
     armed_modules = set(sys.modules)
 
     def hook(event: str, args: tuple) -> None:
+        if event == "compile" and args and isinstance(args[0], (str, bytes)) and args[1:2] not in _OWN_COMPILES:
+            # The interpreter compiles AST nodes, symtables of checked statements ("<coc>") and literals
+            # (ast.literal_eval: "<unknown>", parse only). Other text compiled at run time is code that never
+            # passed the static check (typing's string annotations, functools.singledispatch, namedtuple, ...).
+            raise Abort(SandboxViolation("blocked by the sandbox: compiling code from a string at run time"))
+        if event == "exec" and args and getattr(args[0], "co_filename", "<coc>") != "<coc>":
+            raise Abort(SandboxViolation("blocked by the sandbox: running code that was not checked (exec)"))
         if event == "import":
             name = args[0]
             if name not in armed_modules and name.split(".")[0] not in allowed_imports:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from coc_ros.engine.interpreter import Interpreter, RobotError, safe_repr
 from coc_ros.engine.program import parse_program
-from coc_ros.engine.types import Abort, CocError, Limits, Mode, ProgramError, SimulationError
+from coc_ros.engine.types import Abort, CocError, LimitExceeded, Limits, Mode, ProgramError, SimulationError
 from coc_ros.sandbox import policy
 
 
@@ -90,6 +90,9 @@ def run(request: dict[str, Any], host: PipeHost) -> dict[str, Any]:
     except RecursionError:
         raise Abort(ProgramError(f"line {interp.error_line}: RecursionError: maximum recursion depth exceeded")) \
             from None
+    except MemoryError:  # RLIMIT_AS: a resource limit, not a bug to show as a program error
+        raise Abort(LimitExceeded(f"line {interp.error_line}: memory limit exceeded (memory_mb="
+                                  f"{limits.memory_mb})")) from None
     except Exception as exc:  # a real error in the program: reported, never simulated
         raise Abort(ProgramError(f"line {interp.error_line}: {type(exc).__name__}: {exc}")) from None
     state = interp.user_state()

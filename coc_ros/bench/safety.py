@@ -1,0 +1,279 @@
+"""Adversarial suite for the sandbox, the LMulator and the robot API: each case is a program (or LM reply) that
+tries to escape or exhaust the box, with the error it must end in.
+
+Defined once as data (`CASES`), used by test/test_safety_sandbox.py (one parametrized test per case) and by
+`run_safety_suite()` (`coc-ros bench safety`), which prints a table. Every case checks that:
+- the run fails with the expected error kind (sandbox / limit / program / simulation) and a clear message,
+- nothing escaped: the sentinel file the program tries to create does not exist, no process is left behind,
+- the same engine then serves a normal run (answer 42).
+`{sentinel}` in a program or reply stands for the path of the sentinel file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from coc_ros.engine.lmulator import LMulator
+from coc_ros.engine.runner import Engine
+from coc_ros.engine.types import Limits, RunResult
+from coc_ros.llm.scripted import ScriptedLLM
+
+SENTINEL = "{sentinel}"
+MAX_MESSAGE_CHARS = 600
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    name: str
+    category: str  # import | introspection | builtins | modules | limits | lm-injection | robot | control
+    program: str  # what the LM "writes" (fenced before it goes to the engine); may contain {sentinel}
+    expect_kind: str  # error_kind of the failed run: sandbox | limit | program | simulation
+    expect_error: str  # regex (case-insensitive) the error message must match
+    replies: tuple[str, ...] = ()  # LMulator replies, in order
+    robot: bool = False  # run with a RobotAPI over the in-memory fake backend
+    limits: tuple[tuple[str, Any], ...] = ()  # Limits overrides
+    note: str = ""
+
+
+def _case(name: str, category: str, program: str, kind: str, error: str, **kw: Any) -> Case:
+    limits = tuple(sorted(kw.pop("limits", {}).items()))
+    return Case(name, category, program.strip("\n"), kind, error, limits=limits, **kw)
+
+
+WRITE = "open('{sentinel}', 'w').write('escaped')"
+FAST = {"timeout_s": 3.0}
+
+CASES: list[Case] = [
+    # ------------------------------------------------------------------------------------------------ imports
+    _case("import_os", "import", "import os\nos.system('touch {sentinel}')\nanswer = 1", "sandbox",
+          r"import of 'os' is not allowed"),
+    _case("import_subprocess", "import", "import subprocess\nsubprocess.run(['touch', '{sentinel}'])\nanswer = 1",
+          "sandbox", r"import of 'subprocess' is not allowed"),
+    _case("import_ctypes", "import", "import ctypes\nctypes.CDLL(None).system(b'touch {sentinel}')\nanswer = 1",
+          "sandbox", r"import of 'ctypes' is not allowed"),
+    _case("import_socket", "import", "import socket\ns = socket.create_connection(('127.0.0.1', 22))\nanswer = 1",
+          "sandbox", r"import of 'socket' is not allowed"),
+    _case("import_sys", "import", "import sys\nanswer = sys.modules", "sandbox", r"import of 'sys' is not allowed"),
+    _case("from_os_import_system", "import", "from os import system\nsystem('touch {sentinel}')\nanswer = 1",
+          "sandbox", r"import of 'os' is not allowed"),
+    _case("import_importlib", "import", "import importlib\nos = importlib.import_module('os')\nanswer = 1",
+          "sandbox", r"import of 'importlib' is not allowed"),
+    _case("dunder_import", "import", "os = __import__('os')\nos.system('touch {sentinel}')\nanswer = 1",
+          "sandbox", r"use of '__import__' is not allowed"),
+    _case("bare_except_cannot_swallow", "import",
+          "try:\n    import os\nexcept:\n    pass\nos.system('touch {sentinel}')\nanswer = 1",
+          "sandbox", r"import of 'os' is not allowed", note="Abort is a BaseException"),
+    _case("fork_bomb", "import", "import os\nwhile True:\n    os.fork()", "sandbox", r"import of 'os' is not allowed"),
+    _case("multiprocessing_bomb", "import",
+          "import multiprocessing\nwhile True:\n    multiprocessing.Process(target=print).start()", "sandbox",
+          r"import of 'multiprocessing' is not allowed"),
+    # ----------------------------------------------------------------------------------------- introspection
+    _case("getattr_class", "introspection", "c = getattr((), '__class__')\nanswer = c", "sandbox",
+          r"use of 'getattr' is not allowed"),
+    _case("subclasses_walk", "introspection",
+          "subs = ().__class__.__base__.__subclasses__()\nanswer = [c for c in subs if 'wrap_close' in str(c)]",
+          "sandbox", r"attribute '(__class__|__base__|__subclasses__)' is not allowed"),
+    _case("generator_gi_frame_globals", "introspection",
+          "def g():\n    yield 1\nit = g()\nanswer = it.gi_frame.f_globals", "sandbox",
+          r"attribute '(gi_frame|f_globals)' is not allowed"),
+    _case("generator_f_back_walk", "introspection",
+          "it = (x for x in [1])\nf = it.gi_frame\nanswer = f.f_back.f_back.f_globals", "sandbox",
+          r"attribute '(gi_frame|f_back|f_globals)' is not allowed"),
+    _case("traceback_frame", "introspection",
+          "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    tb = e.__traceback__\nanswer = tb.tb_frame.f_globals",
+          "sandbox", r"attribute '(__traceback__|tb_frame|f_globals)' is not allowed"),
+    _case("traceback_tb_frame_name", "introspection",
+          "def f(e):\n    return e.tb_frame.f_back\nanswer = f(None)", "sandbox", r"attribute '(tb_frame|f_back)' is not allowed"),
+    _case("type_new_class", "introspection", "X = type('X', (), {})\nanswer = X", "sandbox",
+          r"use of 'type' is not allowed"),
+    _case("mro_walk", "introspection", "answer = int.mro()[-1]", "sandbox", r"attribute 'mro' is not allowed"),
+    _case("format_attribute_leak", "introspection", "answer = '{0.__class__.__base__.__subclasses__}'.format(())",
+          "sandbox", r"format field .*'__class__'"),
+    _case("format_dynamic_string", "introspection",
+          "fmt = '{0.__init__.__globals__}'\nanswer = fmt.format(print)", "sandbox",
+          r"only allowed on a literal format string", note="fixed: format strings were not checked"),
+    _case("format_gi_frame", "introspection", "it = (x for x in [1])\nanswer = '{0.gi_frame.f_globals}'.format(it)",
+          "sandbox", r"format field .*'gi_frame'"),
+    # ----------------------------------------------------------------------------------------------- builtins
+    _case("open_write", "builtins", f"{WRITE}\nanswer = 1", "sandbox", r"use of 'open' is not allowed"),
+    _case("eval", "builtins", "answer = eval(\"__import__('os').system('touch {sentinel}')\")", "sandbox",
+          r"use of 'eval' is not allowed"),
+    _case("exec", "builtins", "exec(\"import os; os.system('touch {sentinel}')\")\nanswer = 1", "sandbox",
+          r"use of 'exec' is not allowed"),
+    _case("compile", "builtins", "c = compile('1', 's', 'eval')\nanswer = 1", "sandbox",
+          r"use of 'compile' is not allowed"),
+    _case("globals", "builtins", "answer = globals()['__builtins__']", "sandbox", r"use of 'globals' is not allowed"),
+    _case("vars", "builtins", "answer = vars()", "sandbox", r"use of 'vars' is not allowed"),
+    _case("builtins_dict", "builtins", "answer = __builtins__['open']", "sandbox",
+          r"use of '__builtins__' is not allowed"),
+    _case("breakpoint", "builtins", "breakpoint()\nanswer = 1", "sandbox", r"use of 'breakpoint' is not allowed"),
+    # ------------------------------------------------------------------------------------------------ modules
+    _case("random_private_os", "modules", "import random\nanswer = random._os.system('touch {sentinel}')", "sandbox",
+          r"attribute '_os' is not allowed"),
+    _case("json_codecs_walk", "modules", "import json\nanswer = json.codecs.open('{sentinel}', 'w')", "sandbox",
+          r"json.codecs is the module 'codecs', which is not allowed"),
+    _case("typing_sys_walk", "modules", "import typing\nanswer = typing.sys.modules", "sandbox",
+          r"typing.sys is the module 'sys', which is not allowed"),
+    _case("enum_builtins_walk", "modules", "import enum\nanswer = enum.bltns.open('{sentinel}', 'w')", "sandbox",
+          r"enum.bltns is the module 'builtins', which is not allowed"),
+    _case("from_json_import_codecs", "modules", "from json import codecs\nanswer = codecs", "sandbox",
+          r"module 'codecs', which is not allowed"),
+    _case("operator_attrgetter_dunder", "modules",
+          "import operator\nget = operator.attrgetter('__class__.__base__.__subclasses__')\nanswer = str(get(())())",
+          "sandbox", r"operator.attrgetter is not allowed", note="fixed: was a full escape of the static check"),
+    _case("operator_methodcaller", "modules",
+          "from operator import methodcaller\nanswer = methodcaller('__subclasses__')(int)", "sandbox",
+          r"operator.methodcaller is not allowed"),
+    _case("string_formatter_get_field", "modules",
+          "import string\nanswer = string.Formatter().get_field('0.__class__.__base__', [()], {})", "sandbox",
+          r"string.Formatter is not allowed", note="fixed: was a full escape of the static check"),
+    _case("typing_get_type_hints_eval", "modules",
+          "import typing\nclass A:\n    x: \"open('{sentinel}', 'w')\"\nanswer = typing.get_type_hints(A)",
+          "sandbox", r"typing.get_type_hints is not allowed", note="fixed: evaluated strings with real builtins"),
+    _case("singledispatch_annotation_eval", "modules",
+          "import functools\nclass A:\n    def m(self, x: \"open('{sentinel}', 'w')\"):\n        pass\n"
+          "@functools.singledispatch\ndef f(x):\n    return x\nf.register(A.m)\nanswer = 1",
+          "sandbox", r"compiling code from a string at run time", note="fixed: audit hook now refuses it"),
+    _case("module_setattr", "modules", "import math\nmath.pi = 3\nanswer = math.pi", "program",
+          r"modules are read-only"),
+    # ------------------------------------------------------------------------------------------------- limits
+    _case("huge_list", "limits", "x = [0] * 10**10\nanswer = len(x)", "limit", r"memory limit exceeded"),
+    _case("huge_string", "limits", "x = 'a' * 10**11\nanswer = len(x)", "limit", r"memory limit exceeded"),
+    _case("huge_bytes", "limits", "x = bytes(10**10)\nanswer = len(x)", "limit", r"memory limit exceeded"),
+    _case("statement_budget", "limits", "while True:\n    pass", "limit", r"statement budget exceeded"),
+    _case("wall_clock_loop", "limits", "while True:\n    x = sum(range(10**5))", "limit", r"timeout",
+          limits={**FAST, "max_statements": 10**9}),
+    _case("long_c_statement", "limits", "answer = sum(range(10**12))", "limit", r"timeout|CPU time", limits=FAST),
+    _case("deep_recursion", "limits", "def f(n):\n    return f(n + 1)\nanswer = f(0)", "program",
+          r"RecursionError"),
+    _case("print_gigabytes", "limits", "print('a' * 2 * 10**9)\nanswer = 1", "limit", r"memory limit exceeded"),
+    _case("print_huge_line", "limits", "print('a' * 10**7)\nanswer = 1", "limit", r"output limit exceeded"),
+    _case("endless_print", "limits", "while True:\n    print('spam')", "limit", r"output limit exceeded"),
+    _case("lm_call_budget", "limits", "n = 0\nwhile True:\n    n += helper(n)", "limit", r"LM call budget exceeded",
+          replies=("1",) * 6, limits={"max_lm_calls": 5}),
+    # ------------------------------------------------------------------------------------------- lm-injection
+    _case("lm_reply_os_system", "lm-injection", "answer = is_fruit('apple')", "simulation", r"malformed",
+          replies=("__import__('os').system('touch {sentinel}')",) * 2),
+    _case("lm_reply_dict_of_code", "lm-injection", "total = legs of a spider plus legs of a dog\nanswer = total",
+          "simulation", r"malformed",
+          replies=("{'total': __import__('os').system('touch {sentinel}')}",) * 2),
+    _case("lm_reply_fenced_program", "lm-injection", "answer = is_fruit('apple')", "simulation", r"malformed",
+          replies=("```python\nimport os\nos.system('touch {sentinel}')\n```",) * 2),
+    _case("lm_reply_lambda", "lm-injection", "answer = pick_helper('x')", "simulation", r"malformed",
+          replies=("lambda: open('{sentinel}', 'w')",) * 2),
+    _case("lm_reply_deep_nesting", "lm-injection", "answer = is_fruit('apple')", "simulation", r"malformed",
+          replies=("[" * 100_000 + "]" * 100_000,) * 2),
+    _case("lm_reply_dunder_variable", "lm-injection", "x = set up the builtins\nanswer = x", "simulation",
+          r"dict of variable names",
+          replies=("{'__builtins__': {}, 'x': 1}",)),
+    _case("generator_writes_no_code", "lm-injection", "", "error", r"wrote no program"),
+    # -------------------------------------------------------------------------------------------------- robot
+    _case("velocity_zero", "robot", "answer = pick_place('red_cube', 'box', 0.0)", "program",
+          r"velocity scaling must be in \(0, 1\], got 0\.0", robot=True),
+    _case("velocity_above_one", "robot", "answer = pick_place('red_cube', 'box', 1.5)", "program",
+          r"velocity scaling must be in \(0, 1\], got 1\.5", robot=True),
+    _case("velocity_string", "robot", "answer = pick_place('red_cube', 'box', 'fast')", "program",
+          r"velocity scaling must be a number", robot=True),
+    _case("velocity_nan", "robot", "answer = move_to(0.3, 0.0, 0.3, float('nan'))", "program",
+          r"velocity scaling must be in \(0, 1\]", robot=True),
+    _case("move_to_out_of_bounds", "robot", "answer = move_to(5.0, 0.0, 0.5)", "program",
+          r"out_of_bounds: target position .* outside the workspace", robot=True),
+    _case("move_to_nan", "robot", "answer = move_to(float('nan'), 0.0, 0.5)", "program", r"out_of_bounds",
+          robot=True),
+    _case("move_to_strings", "robot", "answer = move_to('here', 0.0, 0.5)", "program", r"move_to needs numbers",
+          robot=True),
+    _case("motion_budget", "robot", "for i in range(100):\n    pick_place('red_cube', 'box')\nanswer = 1", "program",
+          r"motion limit reached: 40 motions per goal", robot=True),
+    _case("unknown_robot_kwarg", "robot", "answer = pick_place('red_cube', 'box', force=True)", "program",
+          r"invalid_argument: pick_place: .*unexpected keyword", robot=True),
+    _case("robot_without_robot", "robot", "answer = pick_place('red_cube', 'box')", "program",
+          r"undefined name\(s\): pick_place", note="coc-python, no robot connected: a NameError"),
+]
+
+NEXT_PROGRAM = "answer = 6 * 7"
+
+
+def _fenced(program: str) -> str:
+    return f"```python\n{program}\n```" if program else ""
+
+
+def _children() -> set[int]:
+    import psutil  # noqa: PLC0415
+
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def make_engine(case: Case, sentinel: Path) -> tuple[Engine, Any]:
+    robot = None
+    if case.robot:
+        from coc_ros.nodes.fake_backend import FakeSkillBackend  # noqa: PLC0415
+        from coc_ros.robot.api import RobotAPI  # noqa: PLC0415
+
+        robot = RobotAPI(FakeSkillBackend(motion_s=0.0))
+    sub = lambda text: text.replace(SENTINEL, str(sentinel))  # noqa: E731
+    llm = ScriptedLLM([sub(_fenced(case.program))] + [sub(r) for r in case.replies])
+    limits = Limits(**{"timeout_s": 20.0, **dict(case.limits)})
+    return Engine(llm, limits=limits, robot=robot), robot
+
+
+def check_case(case: Case, tmp_dir: Path | None = None) -> dict[str, Any]:
+    """Run one case and the follow-up run; return a row with `ok` and the reasons when it is not."""
+    with tempfile.TemporaryDirectory(prefix="coc_safety_") as tmp:
+        sentinel = Path(tmp_dir or tmp) / f"sentinel_{case.name}"
+        before = _children()
+        engine, robot = make_engine(case, sentinel)
+        mode = "coc-python" if case.name == "robot_without_robot" else "coc-interweave"
+        t0 = time.monotonic()
+        if robot is not None:
+            robot.reset()
+        result: RunResult = engine.run(f"safety case {case.name}", mode)
+        seconds = time.monotonic() - t0
+        problems: list[str] = []
+        if result.success:
+            problems.append(f"the run succeeded (answer {result.answer!r})")
+        if result.error_kind != case.expect_kind:
+            problems.append(f"error kind {result.error_kind!r}, expected {case.expect_kind!r}")
+        if not re.search(case.expect_error, result.error or "", re.IGNORECASE | re.DOTALL):
+            problems.append(f"error message does not match /{case.expect_error}/")
+        if not result.error.strip() or len(result.error) > MAX_MESSAGE_CHARS or "Traceback" in result.error:
+            problems.append("error message is empty, too long or a traceback")
+        if sentinel.exists():
+            problems.append(f"ESCAPE: the sentinel file {sentinel} was created")
+        time.sleep(0.01)
+        left = _children() - before
+        if left:
+            problems.append(f"process(es) left behind: {sorted(left)}")
+        # the same engine serves the next run
+        nxt = ScriptedLLM([_fenced(NEXT_PROGRAM)])
+        engine.llm, engine.simulator = nxt, LMulator(nxt)
+        if robot is not None:
+            robot.reset()
+        follow = engine.run("what is six times seven?")
+        if not (follow.success and follow.answer == 42):
+            problems.append(f"the next run failed: {follow.error_kind}: {follow.error}")
+    return {"case": case.name, "category": case.category, "outcome": "blocked" if not problems else "FAIL",
+            "ok": not problems, "error_kind": result.error_kind, "error": result.error, "problems": problems,
+            "seconds": round(seconds, 3)}
+
+
+def run_safety_suite(cases: list[Case] | None = None, print_table: bool = True) -> list[dict[str, Any]]:
+    """Run every case; print a table (case, category, outcome, error, seconds); return the rows."""
+    rows = [check_case(c) for c in (cases or CASES)]
+    if print_table:
+        from rich.console import Console  # noqa: PLC0415
+        from rich.table import Table  # noqa: PLC0415
+
+        table = Table(title=f"sandbox safety: {sum(r['ok'] for r in rows)}/{len(rows)} cases contained")
+        for col in ("case", "category", "outcome", "error", "seconds"):
+            table.add_column(col, overflow="fold", max_width=70 if col == "error" else None)
+        for r in rows:
+            style = "green" if r["ok"] else "bold red"
+            err = f"[{r['error_kind']}] {r['error']}" + ("" if r["ok"] else " | " + "; ".join(r["problems"]))
+            table.add_row(r["case"], r["category"], f"[{style}]{r['outcome']}[/{style}]", err[:300],
+                          f"{r['seconds']:.2f}")
+        Console().print(table)
+    return rows

@@ -1,0 +1,55 @@
+"""The adversarial suite of coc_ros.bench.safety, one test per case: the run fails with the expected error kind and
+a clear message, nothing escapes (no sentinel file, no process left) and the engine serves the next run."""
+from __future__ import annotations
+
+import pytest
+
+from coc_ros.bench.safety import CASES, check_case, run_safety_suite
+from coc_ros.sandbox import policy
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_suite_is_big_enough_and_names_are_unique():
+    assert len(CASES) >= 30
+    assert len({c.name for c in CASES}) == len(CASES)
+    for category in ("import", "introspection", "builtins", "modules", "limits", "lm-injection", "robot"):
+        assert any(c.category == category for c in CASES), category
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_is_contained(case, tmp_path):
+    row = check_case(case, tmp_dir=tmp_path)
+    assert row["ok"], f"{case.name}: {row['problems']} (error: [{row['error_kind']}] {row['error']})"
+    assert not list(tmp_path.iterdir()), "the program created a file"
+
+
+def test_run_safety_suite_returns_rows(capsys):
+    rows = run_safety_suite([c for c in CASES if c.name in ("import_os", "vars")])
+    assert [r["case"] for r in rows] == ["import_os", "vars"] and all(r["ok"] for r in rows)
+    assert {"case", "category", "outcome", "error", "seconds"} <= set(rows[0])
+    assert "import_os" in capsys.readouterr().out
+
+
+def test_literal_format_strings_still_work(run_program):
+    result, _ = run_program("answer = '{} has {:.1f} {name}'.format('x', 2.25, name='legs')")
+    assert result.success, result.error
+    assert result.answer == "x has 2.2 legs"
+
+
+def test_allowed_module_attributes_still_work(run_program):
+    result, _ = run_program("import json, operator, re\nanswer = [json.decoder.JSONDecodeError.__name__ "
+                            "if False else 1, operator.itemgetter(0)([5]), re.sub('a', 'b', 'aa')]")
+    assert not result.success and result.error_kind == "sandbox"  # dunder in source: the static check
+    result, _ = run_program("import json, operator, re\n"
+                            "answer = [json.loads('[1]'), operator.itemgetter(0)([5]), re.sub('a', 'b', 'aa')]")
+    assert result.success, result.error
+    assert result.answer == [[1], 5, "bb"]
+
+
+def test_static_check_rejects_dynamic_format_receiver():
+    import ast
+
+    with pytest.raises(Exception, match="literal format string"):
+        policy.check_program(ast.parse("s = 'x'\ny = s.format(1)"))
+    policy.check_program(ast.parse("y = '{0[1]} {a.real}'.format([1, 2], a=3)"))
