@@ -109,6 +109,8 @@ def test_fruit_loop_simulates_each_call(ros):
     kinds = [e["kind"] for e in trace]
     assert kinds[0] == "run_start" and kinds[-1] == "run_end" and "program" in kinds
     assert sum(1 for e in trace if e["kind"] == "line" and e["executor"] == "lm") == 4
+    lm_calls = [c for e in trace for c in (e.get("detail") or {}).get("lm_calls", [])]
+    assert len(lm_calls) == 4 and all(len(c["prompt_id"]) == 12 and len(c["reply_id"]) == 12 for c in lm_calls)
     assert all(e["run_id"] == result.run_id for e in trace)
     states = bag["/coc/lmulator/state"]
     assert [s.value for s in states] == ["True", "False", "True", "False"]

@@ -27,8 +27,8 @@ from coc_ros.sim.robot_tasks import TASKS, RobotTask
 
 MODES = ["coc-interweave", "coc-python", "direct"]
 DIRECT_SYSTEM = ("You control a robot arm. Given the objects on the table, the places and an instruction, reply "
-                 "with ONLY a Python list of (object, target) pairs: the pick_place actions to carry out, in order. "
-                 "Reply [] if nothing should move.")
+                 "with ONLY a Python list of (object, target) pairs: the pick_place actions to carry out, in order, "
+                 "e.g. [('apple', 'bowl'), ('cup', 'box')]. Reply [] if nothing should move.")
 
 
 @dataclasses.dataclass

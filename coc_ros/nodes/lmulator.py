@@ -77,6 +77,7 @@ def _make_node() -> Any:
                 return resp
             resp.success = True
             resp.value = reply.value
+            resp.prompt_id, resp.reply_id = reply.prompt_id, reply.reply_id
             resp.prompt_tokens = int(reply.prompt_tokens)
             resp.completion_tokens = int(reply.completion_tokens)
             self.state_pub.publish(SimulatedState(

@@ -176,7 +176,7 @@ class RosSimulator:
         if not resp.success:
             raise SimulationError(resp.error or "lmulator node: simulation failed")
         return SimReply(value=resp.value, prompt_tokens=resp.prompt_tokens, completion_tokens=resp.completion_tokens,
-                        raw=resp.value)
+                        raw=resp.value, prompt_id=resp.prompt_id, reply_id=resp.reply_id)
 
 
 def _pose(position: Any) -> Any:
