@@ -79,3 +79,12 @@ def robot(
         raise typer.Exit(2)
     run_robot_bench(_llm(llm, config), tasks=task_list, modes=mode_list, seeds=seeds, perception=perception,
                     out=out)
+
+
+@bench_app.command("sim-speed", help="Real-time factor of the MuJoCo world (simulated s per wall s).")
+def sim_speed(seconds: float = typer.Option(5.0, help="simulated seconds per scene")) -> None:
+    from coc_ros.bench.sim_speed import measure_rtf
+    from coc_ros.sim.scene import available_scenes
+
+    for scene in available_scenes():
+        typer.echo(f"{scene}: {measure_rtf(seconds, scene=scene):.1f}x real time")

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from coc_ros.robot.api import check_velocity_scaling
 from coc_ros.robot.backend import Detection, SkillError
 from coc_ros.sim.camera import Camera
 from coc_ros.sim.perception import ObjectEstimate, make_detector
 from coc_ros.sim.scene import Scene
-from coc_ros.sim.skills import Skills, check_velocity
+from coc_ros.sim.skills import Skills
 from coc_ros.sim.world import SimWorld
 
 
@@ -59,7 +60,7 @@ class SimSkillBackend:
 
     def pick_place(self, obj: str, target: str, velocity_scaling: float = 0.5) -> dict[str, Any]:
         """Pick `obj` (a detected object's id) and place it into container `target`."""
-        v = check_velocity(velocity_scaling)
+        v = check_velocity_scaling(velocity_scaling)
         if not isinstance(obj, str) or obj not in self.scene.object_names:
             raise SkillError("unknown_object", f"no object named {obj!r}; known: {', '.join(self.scene.object_names)}")
         if not isinstance(target, str) or target not in self.scene.container_names:
@@ -76,7 +77,7 @@ class SimSkillBackend:
 
     def move_to(self, position: tuple[float, float, float], velocity_scaling: float = 0.5) -> None:
         """Move the pinch point (gripper pointing down) to `position` in the robot base frame."""
-        v = check_velocity(velocity_scaling)
+        v = check_velocity_scaling(velocity_scaling)
         try:
             p = tuple(float(c) for c in position)
             if len(p) != 3 or not all(math.isfinite(c) for c in p):
@@ -90,7 +91,7 @@ class SimSkillBackend:
             self._motion.release()
 
     def home(self, velocity_scaling: float = 0.5) -> None:
-        v = check_velocity(velocity_scaling)
+        v = check_velocity_scaling(velocity_scaling)
         self._begin()
         try:
             self.skills.home(v)

@@ -28,13 +28,6 @@ CHUNK = 5  # physics steps per control tick (10 ms)
 BOUNDS = ((0.15, 0.8), (-0.6, 0.6), (0.01, 0.7))
 
 
-def check_velocity(v: Any) -> float:
-    """velocity_scaling must be a number in (0, 1]."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0.0 < v <= 1.0:
-        raise SkillError("invalid_argument", f"velocity_scaling must be in (0, 1], got {v!r}")
-    return float(v)
-
-
 def check_bounds(p: np.ndarray) -> None:
     (x0, x1), (y0, y1), (z0, z1) = BOUNDS
     x, y, z = (float(v) for v in p)
