@@ -5,7 +5,7 @@ from typing import Any
 
 from coc_ros.llm.base import LLMClient, LLMError
 
-_LOCAL_OPTIONS = {"model_path", "n_ctx", "n_threads", "cache_prompt", "seed"}
+_LOCAL_OPTIONS = {"model_path", "n_ctx", "n_threads", "cache_prompt", "seed", "slots"}
 _OPENAI_OPTIONS = {"base_url", "api_key", "model", "timeout"}
 
 
