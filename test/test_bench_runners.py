@@ -1,0 +1,43 @@
+"""The benchmark runners score what really happened: the robot bench by the simulator's final world state, the
+reasoning bench by BBH's targets. Scripted LMs make the outcome known in advance."""
+from __future__ import annotations
+
+import json
+
+from coc_ros.bench import bbh_data
+from coc_ros.bench.reasoning import run_reasoning_bench
+from coc_ros.bench.robot import run_robot_bench
+from coc_ros.llm.scripted import ScriptedLLM
+from coc_ros.sim.robot_tasks import get_task
+
+
+def test_robot_bench_scores_by_final_world_state(tmp_path):
+    task = get_task("recycle_bottle")
+    program = "```python\nfor obj in detect_objects():\n    if is_bottle(obj):\n        pick_place(obj, 'recycling_bin')\nanswer = 'ok'\n```"
+    objects = ["soda_can", "paper_box", "banana_peel", "plastic_bottle"]
+    sims = ["True" if o == "plastic_bottle" else "False" for o in objects]
+    # coc-interweave: right program and answers; direct: the LM moves the wrong object.
+    llm = ScriptedLLM([program, *sims, "[('soda_can', 'recycling_bin')]"])
+    out = tmp_path / "robot.json"
+    summary = run_robot_bench(llm, tasks=[task], modes=["coc-interweave", "direct"], out=out)
+    data = json.loads(out.read_text())
+    by_mode = {r["mode"]: r for r in data["results"]}
+    assert by_mode["coc-interweave"]["success"] and by_mode["coc-interweave"]["world"]["plastic_bottle"] == "recycling_bin"
+    assert not by_mode["direct"]["success"] and by_mode["direct"]["world"]["soda_can"] == "recycling_bin"
+    assert summary["coc-interweave"]["success_rate"] == 100.0 and summary["direct"]["success_rate"] == 0.0
+    assert (tmp_path / "robot_contact_sheet.png").stat().st_size > 1000
+
+
+def test_reasoning_bench_scores_against_bbh_targets(tmp_path):
+    items = bbh_data.load_task("multistep_arithmetic_two", 2, seed=0)
+    expression = items[0].question.rstrip(" =")
+    right = f"```python\nanswer = {expression}\n```"
+    wrong = "```python\nanswer = 123456789\n```"
+    llm = ScriptedLLM([right, "So the answer is 0.", wrong, "So the answer is 0."])
+    out = tmp_path / "reasoning.json"
+    summary = run_reasoning_bench(llm, modes=["coc-interweave", "direct"], tasks=["multistep_arithmetic_two"],
+                                  limit=2, seed=0, out=out)
+    results = json.loads(out.read_text())["results"]
+    assert [r["correct"] for r in results if r["mode"] == "coc-interweave"] == [True, False]
+    assert summary["coc-interweave"]["accuracy"] == 50.0
+    assert summary["direct"]["n"] == 2
