@@ -14,7 +14,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -92,18 +91,17 @@ def run_soak(n: int = 200, warmup: int = 4, print_table: bool = True, goal_timeo
             nodes.start("skill_server", {"backend": "fake", "fake_motion_s": 0.0})
             nodes.start("lmulator", {"llm": f"scripted:{script}"})
             server = nodes.start("coc_server", {"record": False, "service_wait_s": 20.0, "max_seconds": 60.0})
-            client = _Client(domain, tmp)
-            client.wait_for_server(60.0)
+            client = _client(domain, tmp)
             failures: list[str] = []
             for i in range(warmup):
-                ok, err = client.goal(f"warmup {i}", PROGRAMS[i % 2][2], goal_timeout_s)
+                ok, err = _goal(client, f"warmup {i}", PROGRAMS[i % 2][2], goal_timeout_s)
                 if not ok:
                     raise RuntimeError(f"warmup goal {i} failed: {err}\n{nodes.log('coc_server')}")
             before = _measure(server.pid)
             t0 = time.monotonic()
             successes = 0
             for i in range(warmup, warmup + n):
-                ok, err = client.goal(f"soak goal {i}", PROGRAMS[i % 2][2], goal_timeout_s)
+                ok, err = _goal(client, f"soak goal {i}", PROGRAMS[i % 2][2], goal_timeout_s)
                 successes += ok
                 if not ok and len(failures) < 5:
                     failures.append(f"goal {i}: {err}")
@@ -151,70 +149,28 @@ def _print(r: dict[str, Any]) -> None:
         Console().print(f"[red]{f}[/red]")
 
 
-class _Client:
-    """A minimal ExecuteInstruction action client spun in a background thread."""
+def _client(domain: int, tmp: Path) -> Any:
+    """The CLI's action client (coc_ros.nodes.client.CocClient) on the soak's private DDS domain."""
+    os.environ.update(ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+                      ROS_LOG_DIR=str(tmp / "ros_log"))
+    os.environ.pop("ROS_LOCALHOST_ONLY", None)
+    from coc_ros.nodes.client import CocClient  # noqa: PLC0415
 
-    def __init__(self, domain: int, tmp: Path):
-        os.environ.update(ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-                          ROS_LOG_DIR=str(tmp / "ros_log"))
-        os.environ.pop("ROS_LOCALHOST_ONLY", None)
-        import rclpy  # noqa: PLC0415
-        from rclpy.action import ActionClient  # noqa: PLC0415
-        from rclpy.executors import SingleThreadedExecutor  # noqa: PLC0415
+    client = CocClient("soak_client")
+    if not client.wait_for_server(60.0):
+        client.close()
+        raise RuntimeError("coc_server did not come up within 60 s")
+    return client
 
-        from coc_ros.action import ExecuteInstruction  # noqa: PLC0415
-        from coc_ros.nodes import common  # noqa: PLC0415
 
-        self._goal_type = ExecuteInstruction.Goal
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context)
-        self.node = rclpy.create_node(f"soak_client_{os.getpid()}", context=self.context)
-        self.action = ActionClient(self.node, ExecuteInstruction, common.ACTION)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
+def _goal(client: Any, instruction: str, expected: str, timeout: float) -> tuple[bool, str]:
+    """One goal; ok when it succeeded with the expected answer."""
+    from coc_ros.nodes.client import GoalFailed  # noqa: PLC0415
 
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except Exception:  # noqa: BLE001 - shutdown
-            pass
-
-    def wait_for_server(self, timeout: float) -> None:
-        if not self.action.wait_for_server(timeout_sec=timeout):
-            raise TimeoutError(f"action server not available within {timeout:g} s")
-
-    def goal(self, instruction: str, expected: str, timeout: float) -> tuple[bool, str]:
-        done = threading.Event()
-        box: dict[str, Any] = {}
-
-        def on_result(fut: Any) -> None:
-            box["result"] = fut.result().result
-            done.set()
-
-        def on_goal(fut: Any) -> None:
-            handle = fut.result()
-            if not handle.accepted:
-                box["error"] = "goal rejected"
-                done.set()
-                return
-            handle.get_result_async().add_done_callback(on_result)
-
-        self.action.send_goal_async(self._goal_type(instruction=instruction)).add_done_callback(on_goal)
-        if not done.wait(timeout):
-            return False, f"no result within {timeout:g} s"
-        if "error" in box:
-            return False, box["error"]
-        res = box["result"]
-        if not res.success or res.answer != expected:
-            return False, f"success={res.success} answer={res.answer!r} error={res.error!r}"
-        return True, ""
-
-    def close(self) -> None:
-        import rclpy  # noqa: PLC0415
-
-        self.executor.shutdown(timeout_sec=1)
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
-        self._thread.join(5)
+    try:
+        _status, res = client.run_goal(instruction, timeout=timeout)
+    except GoalFailed as exc:
+        return False, str(exc)
+    if not res.success or res.answer != expected:
+        return False, f"success={res.success} answer={res.answer!r} error={res.error!r}"
+    return True, ""
