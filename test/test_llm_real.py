@@ -55,16 +55,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_server():
+def llama_server(tmp_path_factory):
     port = _free_port()
+    # The server logs the whole model load to stderr: a file, not a pipe nobody reads (a full pipe blocks it).
+    log_path = tmp_path_factory.mktemp("llama_server") / "server.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed after the server stops
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 2)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited: {proc.stderr.read().decode()[-800:]}")
+            pytest.fail(f"llama_cpp.server exited: {log_path.read_text(errors='replace')[-800:]}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             break
@@ -76,6 +79,7 @@ def llama_server():
     yield f"http://127.0.0.1:{port}/v1"
     proc.terminate()
     proc.wait(timeout=20)
+    log.close()
 
 
 def test_openai_backend_against_llama_cpp_server(llama_server):
