@@ -14,12 +14,13 @@ log() { printf '\033[1;34m[install]\033[0m %s\n' "$*"; }
 # --- system packages (cmake/g++ build the interfaces and llama.cpp; Mesa EGL renders the camera) -------------
 need_apt=()
 for b in cmake g++ unzip; do command -v "$b" >/dev/null || need_apt+=("$b"); done
+"$PY" -c "import ensurepip" 2>/dev/null || need_apt+=(python3-venv python3-dev)
 [ -e /usr/lib/x86_64-linux-gnu/libEGL_mesa.so.0 ] || [ -e /usr/lib/aarch64-linux-gnu/libEGL_mesa.so.0 ] || \
   need_apt+=(libegl1 libegl-mesa0 libgl1-mesa-dri)
 if [ ${#need_apt[@]} -gt 0 ] && command -v apt-get >/dev/null; then
   log "apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}" python3-venv >/dev/null
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 # --- virtual environment and Python dependencies -----------------------------------------------------------------
