@@ -29,10 +29,10 @@ cmake -S "$ROOT" -B "$build" -DCMAKE_INSTALL_PREFIX="$VENV" -DPython3_EXECUTABLE
   -DBUILD_TESTING=OFF -DCOC_ROS_INSTALL_PYTHON=OFF -DPYTHON_INSTALL_DIR="$pydir" -DCMAKE_BUILD_TYPE=Release > "$build/configure.log" 2>&1 \
   || { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j"$(nproc)" > "$build/build.log" 2>&1 || { tail -50 "$build/build.log"; exit 1; }
-# ament_cmake_python copies the generated Python package in a target that can run before rosidl has written it
-# in a parallel build (seen: a fresh venv got the C libraries but no coc_ros/msg). A second pass only re-copies.
-cmake --build "$build" > "$build/build2.log" 2>&1 || { tail -50 "$build/build2.log"; exit 1; }
 cmake --install "$build" > /dev/null
+# ament_python_install_package also writes coc_ros-*.egg-info there; pip would take it for an installed "coc_ros"
+# distribution and delete the generated package when `pip install -e .` installs the sources.
+rm -rf "$VENV/$pydir"/coc_ros-*.egg-info
 echo "$VENV/$pydir" > "$site/zz_coc_ros_interfaces.pth"
 (cd / && "$PYBIN" -c "import coc_ros.msg, coc_ros.srv, coc_ros.action") \
   || { echo "[interfaces] installed, but the generated Python package does not import" >&2; exit 1; }
