@@ -136,31 +136,20 @@ class GoalRun:
         return t
 
 
+def _coc_client_class() -> type:
+    from coc_ros.nodes.client import CocClient
+
+    return CocClient
+
+
 class RosClient:
-    """An rclpy node in the test process (spun in a background thread) with the ExecuteInstruction client."""
+    """The CLI's action client (coc_ros.nodes.client.CocClient) plus what tests need: discovery waits and goals
+    that run in the background (GoalRun) so a test can cancel or kill things mid-goal."""
 
     def __init__(self, domain_id: int, log_dir: Path):
         os.environ.update(ros_env(domain_id, log_dir))
-        import rclpy
-        from rclpy.action import ActionClient
-        from rclpy.executors import SingleThreadedExecutor
-
-        from coc_ros.action import ExecuteInstruction
-
-        self.context = rclpy.Context()
-        rclpy.init(context=self.context)
-        self.node = rclpy.create_node(f"test_client_{os.getpid()}", context=self.context)
-        self.action = ActionClient(self.node, ExecuteInstruction, "/coc/execute")
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, daemon=True)
-        self._thread.start()
-
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except Exception:  # noqa: BLE001 - shutdown
-            pass
+        self._client = _coc_client_class()("test_client")
+        self.node, self.action = self._client.node, self._client.action
 
     def wait_for_service(self, srv_type: Any, name: str, timeout: float = DISCOVERY_S) -> None:
         client = self.node.create_client(srv_type, name)
@@ -174,19 +163,14 @@ class RosClient:
         wait_until(lambda: self.node.count_publishers(topic) > 0, timeout, f"a publisher on {topic}")
 
     def wait_for_server(self, timeout: float = DISCOVERY_S) -> None:
-        if not self.action.wait_for_server(timeout_sec=timeout):
+        if not self._client.wait_for_server(timeout):
             raise TimeoutError(f"action server /coc/execute not available within {timeout:g} s")
 
     def send(self, instruction: str, mode: str = "", max_seconds: float = 0.0) -> GoalRun:
         return GoalRun(self, instruction, mode, max_seconds)
 
     def close(self) -> None:
-        import rclpy
-
-        self.executor.shutdown(timeout_sec=1)
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
-        self._thread.join(5)
+        self._client.close()
 
 
 def read_bag(path: str | Path) -> dict[str, list[Any]]:

@@ -106,7 +106,7 @@ def test_approved_motion_runs(ros):
     assert run.status == SUCCEEDED, (result.error, ros.procs.log("coc_server"))
     assert result.answer == "placed red_cube in box"
     assert world(ros.client)["red_cube"] == "box"
-    wait_until(lambda: "approved pick_place" in ros.approver_log.read_text(), 10, "the approver's log line")
+    wait_until(lambda: "approved pick_place" in ros.approver_log.read_text(), 30, "the approver's log line")
 
 
 def test_rejected_motion_is_a_clear_error_in_the_result(ros):
