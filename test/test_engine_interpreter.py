@@ -197,3 +197,11 @@ def test_lm_events_carry_prompt_and_reply_ids(run_program):
     assert calls[0]["prompt_id"] != calls[1]["prompt_id"]  # different calls, different prompts
     program_event = next(e for e in result.trace if e.kind == "program")
     assert program_event.detail["prompt_id"] and program_event.detail["reply_id"]
+
+
+def test_allowlisted_stdlib_functions_with_lazy_imports_work(run_program):
+    program = ("import datetime\nd = datetime.datetime.strptime('12/24/1937', '%m/%d/%Y')\n"
+               "answer = (d - datetime.timedelta(days=10)).strftime('%m/%d/%Y')")
+    result, _ = run_program(program)
+    assert result.success, result.error
+    assert result.answer == "12/14/1937"

@@ -149,9 +149,14 @@ def restricted_import(name: str, globals_: Any = None, locals_: Any = None, from
     return ModuleProxy(importlib.import_module(top))
 
 
+# Private stdlib modules that allowlisted functions import lazily on first use (datetime.strptime -> _strptime).
+LAZY_STDLIB_DEPENDENCIES: tuple[str, ...] = ("_strptime",)
+
+
 def preload_allowed_modules() -> None:
-    """Import every allowlisted module before the audit hook is armed (imports later would need file access)."""
-    for name in sorted(ALLOWED_MODULES):
+    """Import every allowlisted module, and what they import lazily, before the audit hook is armed (imports
+    later would need file access and are refused)."""
+    for name in sorted(ALLOWED_MODULES) + list(LAZY_STDLIB_DEPENDENCIES):
         importlib.import_module(name)
 
 
