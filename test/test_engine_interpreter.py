@@ -205,3 +205,11 @@ def test_allowlisted_stdlib_functions_with_lazy_imports_work(run_program):
     result, _ = run_program(program)
     assert result.success, result.error
     assert result.answer == "12/14/1937"
+
+
+def test_private_modules_cannot_be_imported_by_programs(run_program):
+    for program in ("import _strptime\nanswer = 1", "from _strptime import _strptime_datetime\nanswer = 1",
+                    "import json._x\nanswer = 1", "from json import _default_decoder\nanswer = 1"):
+        result, _ = run_program(program)
+        assert not result.success and result.error_kind == "sandbox", (program, result.error)
+        assert "private" in result.error
