@@ -213,3 +213,9 @@ def test_private_modules_cannot_be_imported_by_programs(run_program):
         result, _ = run_program(program)
         assert not result.success and result.error_kind == "sandbox", (program, result.error)
         assert "private" in result.error
+
+
+def test_coc_lm_reply_without_answer_is_retried(run_program):
+    result, _ = run_program("n = 2\nanswer = n + 1", ["{'n': 2}", "{'n': 2, 'answer': 3}"], mode="coc-lm")
+    assert result.success, result.error
+    assert result.answer == 3

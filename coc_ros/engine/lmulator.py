@@ -50,6 +50,9 @@ def parse_literal(reply: str, kind: str) -> Any:
         if kind in ("line", "program") and not isinstance(value, dict):
             last_error = f"expected a dict of variables, got {type(value).__name__}"
             continue
+        if kind == "program" and "answer" not in value:
+            last_error = "a dict without the key 'answer' (the program's result)"
+            continue
         return value
     raise ValueError(f"not a Python literal ({last_error})")
 

@@ -37,7 +37,8 @@ LMULATOR_SYSTEM = (
     "Reply with ONLY a Python literal (number, string, bool, None, list, tuple or dict): no code, no explanation."
 )
 LINE_HINT = "This line is pseudo-code; reply with a dict of the variables it sets."
-PROGRAM_HINT = "Simulate this whole program; reply with a dict of the final values of its variables, incl. answer."
+PROGRAM_HINT = ("Simulate this whole program; reply with a dict of the final values of its variables, which must "
+                "include the key 'answer'.")
 
 # Short REPL-style shots with balanced True/False, strings, numbers and a pseudo-code line. Measured with the
 # 1.5B local model: showing the whole program in the prompt made it answer every call alike (all True or all
