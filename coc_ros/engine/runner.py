@@ -167,9 +167,12 @@ class _Run:
         return completion.text
 
     def _count_lm_call(self) -> None:
+        """The run's LM budget counts every call: program generation, direct/CoT answers and LMulator calls.
+        (The sandboxed interpreter also stops at the same number of LMulator calls, in case a host forgets.)"""
         self.result.lm_calls += 1
-        if self.result.lm_calls > self.engine.limits.max_lm_calls + 2:
-            raise LimitExceeded(f"LM call budget exceeded: more than {self.engine.limits.max_lm_calls} calls")
+        limit = self.engine.limits.max_lm_calls
+        if self.result.lm_calls > limit:
+            raise LimitExceeded(f"LM call budget exceeded: more than {limit} LM calls (generation + LMulator)")
 
     def _answer_in_text(self, mode: Mode) -> None:
         fewshot = self.fewshot.cot_prompt if mode == Mode.COT else self.fewshot.direct_prompt
