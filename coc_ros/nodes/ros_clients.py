@@ -40,9 +40,13 @@ class HeartbeatMonitor:
     def _on_beat(self, _msg: Any) -> None:
         self.last_seen = time.monotonic()
 
-    def stale(self, dead_after_s: float) -> bool:
-        """True when beats were seen but none for dead_after_s (a server without heartbeat is never stale)."""
-        return self.last_seen is not None and time.monotonic() - self.last_seen > dead_after_s
+    def stale(self, dead_after_s: float, since: float | None = None) -> bool:
+        """True when beats were seen but none for dead_after_s (a server without heartbeat is never stale).
+        `since` starts the silence no earlier than that moment: a call to a just-restarted server gets the full
+        window for the new server's beats to be discovered, instead of being judged by its predecessor's."""
+        if self.last_seen is None:
+            return False
+        return time.monotonic() - max(self.last_seen, since or self.last_seen) > dead_after_s
 
 
 class ServiceCaller:
@@ -93,7 +97,7 @@ class ServiceCaller:
                 next_check = now + 0.25
                 if not self.client.service_is_ready():
                     reason = f"{self.what} unavailable: it went away during the call to {self.name}"
-                elif self.heartbeat is not None and self.heartbeat.stale(self.dead_after_s):
+                elif self.heartbeat is not None and self.heartbeat.stale(self.dead_after_s, since=start):
                     reason = (f"{self.what} unavailable: it stopped responding during the call to {self.name} "
                               f"(no heartbeat for {self.dead_after_s:g} s; process died?)")
             if reason:
