@@ -122,22 +122,29 @@ def _group(node: Any) -> Any:
     return ReentrantCallbackGroup()
 
 
-class RosLLMClient:
+class _LmulatorService:
+    """One of the lmulator node's services, watched through the node's heartbeat (shared by both clients)."""
+
+    def __init__(self, node: Any, srv_type: Any, service: str, *, wait_s: float = 10.0, timeout_s: float = 600.0,
+                 dead_after_s: float = 3.0, heartbeat: HeartbeatMonitor | None = None, callback_group: Any = None):
+        self._srv = srv_type
+        group = callback_group or _group(node)
+        self.heartbeat = heartbeat or HeartbeatMonitor(node, common.LM_HEARTBEAT, group)
+        self.caller = ServiceCaller(node, srv_type, service, what="lmulator node", callback_group=group,
+                                    heartbeat=self.heartbeat, wait_s=wait_s, timeout_s=timeout_s,
+                                    dead_after_s=dead_after_s)
+        self.cancel_event: threading.Event | None = None
+
+
+class RosLLMClient(_LmulatorService):
     """LLMClient over /coc/lmulator/complete: the model lives only in the lmulator process."""
 
     name = "ros:lmulator"
 
-    def __init__(self, node: Any, *, wait_s: float = 10.0, timeout_s: float = 600.0, dead_after_s: float = 3.0,
-                 heartbeat: HeartbeatMonitor | None = None, callback_group: Any = None):
+    def __init__(self, node: Any, **options: Any):
         from coc_ros.srv import Complete  # noqa: PLC0415
 
-        self._srv = Complete
-        group = callback_group or _group(node)
-        self.heartbeat = heartbeat or HeartbeatMonitor(node, common.LM_HEARTBEAT, group)
-        self.caller = ServiceCaller(node, Complete, common.LM_COMPLETE, what="lmulator node", callback_group=group,
-                                    heartbeat=self.heartbeat, wait_s=wait_s, timeout_s=timeout_s,
-                                    dead_after_s=dead_after_s)
-        self.cancel_event: threading.Event | None = None
+        super().__init__(node, Complete, common.LM_COMPLETE, **options)
         self.run_id = ""
 
     def complete(self, messages: list[Message], *, max_tokens: int = 512, stop: list[str] | None = None) -> Completion:
@@ -154,20 +161,13 @@ class RosLLMClient:
                           seconds=time.monotonic() - start)
 
 
-class RosSimulator:
+class RosSimulator(_LmulatorService):
     """Simulator over /coc/lmulator/simulate."""
 
-    def __init__(self, node: Any, *, wait_s: float = 10.0, timeout_s: float = 600.0, dead_after_s: float = 3.0,
-                 heartbeat: HeartbeatMonitor | None = None, callback_group: Any = None):
+    def __init__(self, node: Any, **options: Any):
         from coc_ros.srv import Simulate  # noqa: PLC0415
 
-        self._srv = Simulate
-        group = callback_group or _group(node)
-        self.heartbeat = heartbeat or HeartbeatMonitor(node, common.LM_HEARTBEAT, group)
-        self.caller = ServiceCaller(node, Simulate, common.LM_SIMULATE, what="lmulator node", callback_group=group,
-                                    heartbeat=self.heartbeat, wait_s=wait_s, timeout_s=timeout_s,
-                                    dead_after_s=dead_after_s)
-        self.cancel_event: threading.Event | None = None
+        super().__init__(node, Simulate, common.LM_SIMULATE, **options)
 
     def simulate(self, request: SimRequest) -> SimReply:
         req = self._srv.Request(run_id=request.run_id, question=request.question, program=request.program,
