@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from coc_ros.engine.runner import Engine
-from coc_ros.engine.types import Limits
+from coc_ros.core.types import Limits
 from coc_ros.llm.scripted import ScriptedLLM
 
 

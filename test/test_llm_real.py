@@ -12,7 +12,7 @@ import pytest
 
 from coc_ros.config import default_model_path
 from coc_ros.engine.runner import Engine
-from coc_ros.engine.types import Limits
+from coc_ros.core.types import Limits
 from coc_ros.llm.local import LocalLLM
 from coc_ros.llm.openai_backend import OpenAILLM
 
@@ -36,7 +36,7 @@ def test_local_model_chain_of_code_end_to_end(local_llm):
 
 def test_local_lmulator_predicts_literals(local_llm):
     from coc_ros.engine.lmulator import LMulator
-    from coc_ros.engine.simulator import SimRequest
+    from coc_ros.engine.lmulator_protocol import SimRequest
 
     lm = LMulator(local_llm)
     values = {}

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from coc_ros.engine.settings import limits_from_config, llm_from_config, load_engine_config
-from coc_ros.engine.types import Limits, Mode
+from coc_ros.core.types import Limits, Mode
 from coc_ros.robot.api import SafetyConfig
 
 

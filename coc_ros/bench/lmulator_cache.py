@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from coc_ros.engine.lmulator import LMulator
-from coc_ros.engine.simulator import SimRequest
+from coc_ros.engine.lmulator_protocol import SimRequest
 from coc_ros.llm.local import LocalLLM
 
 QUESTION = ("I have a chair, two potatoes, a cauliflower, a lettuce head, two tables, a cabbage, two onions, and "

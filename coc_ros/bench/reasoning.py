@@ -21,7 +21,7 @@ from coc_ros.bench import bbh_data
 from coc_ros.bench.coc_fewshot import coc_examples
 from coc_ros.engine.prompts import FewShot
 from coc_ros.engine.runner import Engine
-from coc_ros.engine.types import Limits, Mode
+from coc_ros.core.types import Limits, Mode
 from coc_ros.llm.base import LLMClient
 from coc_ros.llm.caching import CachingLLM
 

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from coc_ros.engine.lmulator import parse_literal
 from coc_ros.engine.runner import Engine
-from coc_ros.engine.types import Limits
+from coc_ros.core.types import Limits
 from coc_ros.llm.base import LLMClient, LLMError
 from coc_ros.llm.caching import CachingLLM
 from coc_ros.robot.api import RobotAPI, SafetyConfig

@@ -19,7 +19,7 @@ from typing import Any
 
 from coc_ros.engine.lmulator import LMulator
 from coc_ros.engine.runner import Engine
-from coc_ros.engine.types import Limits, RunResult
+from coc_ros.core.types import Limits, RunResult
 from coc_ros.llm.scripted import ScriptedLLM
 
 SENTINEL = "{sentinel}"

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.syntax import Syntax
 
-from coc_ros.engine.types import CocError, Mode, TraceEvent
+from coc_ros.core.types import CocError, Mode, TraceEvent
 
 EXECUTOR_STYLE = {"python": ("py ", "green"), "lm": ("LM ", "magenta"), "robot": ("bot", "cyan"),
                   "system": ("sys", "dim")}

@@ -1,5 +1,5 @@
 """The Chain of Code engine: program generation, per-statement interpretation, LMulator. Imports nothing from ROS."""
-from coc_ros.engine.types import (
+from coc_ros.core.types import (
     CocError,
     Limits,
     Mode,

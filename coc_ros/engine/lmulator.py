@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 from coc_ros.engine.prompts import lmulator_messages
-from coc_ros.engine.simulator import SimReply, SimRequest
-from coc_ros.engine.types import SimulationError
+from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
+from coc_ros.core.types import SimulationError
 from coc_ros.llm.base import LLMClient, LLMError
 
 MAX_TOKENS = {"call": 96, "line": 192, "program": 384}
@@ -63,7 +63,7 @@ def content_id(text: str) -> str:
 
 
 class LMulator:
-    """In-process Simulator over any LLMClient."""
+    """In-process LMulatorProtocol over any LLMClient."""
 
     def __init__(self, llm: LLMClient, retries: int = 1):
         self.llm = llm

@@ -14,7 +14,7 @@ import uuid
 from typing import Any, Callable
 
 from coc_ros.engine.lmulator import LMulator, content_id, parse_literal
-from coc_ros.engine.program import extract_program, parse_program
+from coc_ros.core.program import extract_program, parse_program
 from coc_ros.engine.prompts import (
     COT_SYSTEM,
     DIRECT_SYSTEM,
@@ -22,8 +22,8 @@ from coc_ros.engine.prompts import (
     coc_messages,
     text_messages,
 )
-from coc_ros.engine.simulator import SimReply, SimRequest, Simulator
-from coc_ros.engine.types import (
+from coc_ros.engine.lmulator_protocol import SimReply, SimRequest, LMulatorProtocol
+from coc_ros.core.types import (
     Canceled,
     CocError,
     LimitExceeded,
@@ -53,9 +53,9 @@ def extract_text_answer(text: str) -> str:
 
 
 class Engine:
-    """Chain of Code over an LLM, a Simulator (LMulator) and optionally a robot."""
+    """Chain of Code over an LLM, a LMulatorProtocol (LMulator) and optionally a robot."""
 
-    def __init__(self, llm: LLMClient, *, simulator: Simulator | None = None, robot: Any | None = None,
+    def __init__(self, llm: LLMClient, *, simulator: LMulatorProtocol | None = None, robot: Any | None = None,
                  limits: Limits | None = None):
         self.llm = llm
         self.simulator = simulator or LMulator(llm)

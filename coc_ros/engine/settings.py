@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from coc_ros.config import config_dir, load_yaml
-from coc_ros.engine.types import Limits
+from coc_ros.core.types import Limits
 from coc_ros.llm.base import LLMClient
 from coc_ros.llm.factory import make_llm
 

@@ -43,7 +43,7 @@ def _make_node() -> Any:
 
     from coc_ros.action import ExecuteInstruction  # noqa: PLC0415
     from coc_ros.engine.runner import Engine  # noqa: PLC0415
-    from coc_ros.engine.types import Limits  # noqa: PLC0415
+    from coc_ros.core.types import Limits  # noqa: PLC0415
     from coc_ros.msg import TraceEvent as TraceEventMsg  # noqa: PLC0415
     from coc_ros.nodes.ros_clients import HeartbeatMonitor, RosLLMClient, RosSimulator, RosSkillBackend  # noqa: PLC0415
     from coc_ros.robot.api import RobotAPI, SafetyConfig  # noqa: PLC0415

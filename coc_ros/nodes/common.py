@@ -61,7 +61,7 @@ def stamp_msg(t: float | None = None):
 
 
 def trace_to_msg(event: Any):
-    """coc_ros.engine.types.TraceEvent -> coc_ros/msg/TraceEvent."""
+    """coc_ros.core.types.TraceEvent -> coc_ros/msg/TraceEvent."""
     from coc_ros.msg import TraceEvent  # noqa: PLC0415
 
     return TraceEvent(

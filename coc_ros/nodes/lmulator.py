@@ -28,7 +28,7 @@ def _make_node() -> Any:
     from rclpy.node import Node  # noqa: PLC0415
 
     from coc_ros.engine.lmulator import LMulator  # noqa: PLC0415
-    from coc_ros.engine.simulator import SimRequest  # noqa: PLC0415
+    from coc_ros.engine.lmulator_protocol import SimRequest  # noqa: PLC0415
     from coc_ros.llm import make_llm  # noqa: PLC0415
     from coc_ros.msg import SimulatedState  # noqa: PLC0415
     from coc_ros.srv import Complete, Simulate  # noqa: PLC0415

@@ -1,4 +1,4 @@
-"""The engine's collaborators over ROS: LLM (Complete), Simulator (Simulate) and SkillBackend (skill services).
+"""The engine's collaborators over ROS: LLM (Complete), LMulatorProtocol (Simulate) and SkillBackend (skill services).
 
 All calls are made from a worker thread of the node's MultiThreadedExecutor (never spinning themselves): the
 request goes out with call_async and the thread waits on an Event. While waiting, the caller watches
@@ -17,8 +17,8 @@ import threading
 import time
 from typing import Any
 
-from coc_ros.engine.simulator import SimReply, SimRequest
-from coc_ros.engine.types import Canceled, SimulationError
+from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
+from coc_ros.core.types import Canceled, SimulationError
 from coc_ros.llm.base import Completion, LLMError, Message
 from coc_ros.nodes import common
 from coc_ros.robot.backend import Detection, SkillError
@@ -162,7 +162,7 @@ class RosLLMClient(_LmulatorService):
 
 
 class RosSimulator(_LmulatorService):
-    """Simulator over /coc/lmulator/simulate."""
+    """LMulatorProtocol over /coc/lmulator/simulate."""
 
     def __init__(self, node: Any, **options: Any):
         from coc_ros.srv import Simulate  # noqa: PLC0415

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import coc_ros
-from coc_ros.engine.types import Canceled, CocError, LimitExceeded, Limits
+from coc_ros.core.types import Canceled, CocError, LimitExceeded, Limits
 
 POLL_S = 0.05
 

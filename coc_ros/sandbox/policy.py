@@ -15,8 +15,8 @@ import string as _string
 import types
 from typing import Any, Callable
 
-from coc_ros.engine.program import PSEUDO_MARKER
-from coc_ros.engine.types import Abort, SandboxViolation
+from coc_ros.core.program import PSEUDO_MARKER
+from coc_ros.core.types import Abort, SandboxViolation
 
 ALLOWED_MODULES: frozenset[str] = frozenset({
     "math", "cmath", "itertools", "functools", "operator", "re", "string", "datetime", "collections",

@@ -14,9 +14,9 @@ import signal
 import sys
 from typing import Any, TextIO
 
-from coc_ros.engine.interpreter import Interpreter, RobotError, safe_repr
-from coc_ros.engine.program import parse_program
-from coc_ros.engine.types import Abort, CocError, LimitExceeded, Limits, Mode, ProgramError, SimulationError
+from coc_ros.sandbox.interpreter import Interpreter, RobotError, safe_repr
+from coc_ros.core.program import parse_program
+from coc_ros.core.types import Abort, CocError, LimitExceeded, Limits, Mode, ProgramError, SimulationError
 from coc_ros.sandbox import policy
 
 

@@ -17,8 +17,8 @@ import symtable
 import time
 from typing import Any, Protocol
 
-from coc_ros.engine.program import ParsedProgram
-from coc_ros.engine.types import Abort, LimitExceeded, Limits, Mode, ProgramError, SimulationError
+from coc_ros.core.program import ParsedProgram
+from coc_ros.core.types import Abort, LimitExceeded, Limits, Mode, ProgramError, SimulationError
 from coc_ros.sandbox.policy import safe_builtins
 
 REPR_LIMIT = 200

@@ -1,6 +1,6 @@
 """The request/reply pair the engine uses to ask for a simulated value, wherever the LMulator runs.
 
-The engine only depends on the `Simulator` protocol: `coc_ros.engine.lmulator.LMulator` answers in-process,
+The engine only depends on the `LMulatorProtocol` protocol: `coc_ros.engine.lmulator.LMulator` answers in-process,
 the ROS adapter answers through the lmulator node's Simulate service.
 """
 from __future__ import annotations
@@ -32,6 +32,6 @@ class SimReply:
     reply_id: str = ""
 
 
-class Simulator(Protocol):
+class LMulatorProtocol(Protocol):
     def simulate(self, request: SimRequest) -> SimReply:
-        """Predict the value; raise coc_ros.engine.types.SimulationError when no usable value comes back."""
+        """Predict the value; raise coc_ros.core.types.SimulationError when no usable value comes back."""
