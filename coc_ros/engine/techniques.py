@@ -1,0 +1,36 @@
+"""Switches for the techniques that make a small model usable for robot goals, one per measured ablation.
+
+All are on by default; the robot benchmark turns one off at a time so each technique's contribution is a number.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Techniques:
+    calibrate: bool = True  # truth-valued helpers decided from calibrated True/False log-odds, not free text
+    grammar: bool = True  # helpers whose value must be a known name are decoded under a grammar of those names
+    repair: bool = True  # grounding of robot arguments + re-prompting the program writer on a robot error
+    intent_check: bool = True  # a goal that asks the robot to act but made no motion is re-prompted, then failed
+    memoize: bool = True  # the same pure helper call with the same arguments is answered once per run
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Techniques:
+        """From a config mapping; unknown keys are an error so a typo never silently keeps a technique on."""
+        data = dict(data or {})
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown technique(s): {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+        for key, value in data.items():
+            if not isinstance(value, bool):
+                raise ValueError(f"technique {key} must be true or false, got {value!r}")
+        return cls(**data)
+
+    def without(self, name: str) -> Techniques:
+        """A copy with one technique off (for ablations)."""
+        if name not in {f.name for f in dataclasses.fields(self)}:
+            raise ValueError(f"unknown technique {name!r}")
+        return dataclasses.replace(self, **{name: False})
