@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from coc_ros.sim.scene import SceneError, available_scenes, layout_objects, load_scene, parse_scene
+from coc_ros.sim.layout import layout_objects
+from coc_ros.sim.scene import SceneError, available_scenes, load_scene, parse_scene
 
 GOOD = {
     "name": "mini",

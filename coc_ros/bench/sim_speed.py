@@ -14,7 +14,7 @@ import numpy as np
 
 def measure_rtf(sim_seconds: float = 5.0, scene: str = "sort", seed: int = 0, moving: bool = True) -> float:
     """Step `sim_seconds` of simulated time (arm swinging if `moving`) and return sim time / wall time."""
-    from coc_ros.sim.scene import HOME_Q
+    from coc_ros.sim.robot_model import HOME_Q
     from coc_ros.sim.world import SimWorld
 
     world = SimWorld(scene, seed)

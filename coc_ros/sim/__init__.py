@@ -1,7 +1,10 @@
 """Embedded simulated manipulation world: MuJoCo Franka Panda + Robotiq 2F-85 on a table with bins and objects.
 
 Modules, one job each:
-- scene: load/validate scene YAML, build the MuJoCo model in code (MjSpec)
+- scene: the scene YAML schema and its validator
+- layout: seeded placement of a scene's objects
+- robot_model: the Panda (position servos, gravity compensation, `home` keyframe)
+- assembly: robot + table + scene compiled into one MuJoCo model (MjSpec)
 - world: SimWorld, the model + data behind a lock; stepping, poses, world_state
 - camera: headless rendering (RGB / depth / segmentation) on a dedicated render thread
 - perception: camera detector from pixels and a ground-truth detector from segmentation ids
@@ -9,7 +12,6 @@ Modules, one job each:
 - planning: OMPL RRTConnect in joint space with MuJoCo collision checks
 - skills: move_to / pick_place executed in the simulator
 - backend: SimSkillBackend, the SkillBackend the robot API talks to
-- robot_tasks: natural-language tasks with scorers and reference programs
 """
 import os as _os
 

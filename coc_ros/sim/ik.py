@@ -11,7 +11,7 @@ import mink
 import mujoco
 import numpy as np
 
-from coc_ros.sim.scene import ARM_JOINTS, HOME_Q
+from coc_ros.sim.robot_model import ARM_JOINTS, HOME_Q
 
 
 def down_rotation(yaw: float) -> np.ndarray:

@@ -1,8 +1,8 @@
-"""Scene descriptions: load and validate a scene YAML, lay objects out from a seed, build the MuJoCo model.
+"""Scene descriptions: the schema of a scene YAML (objects, containers, placement region) and its validator.
 
-The model is built in code with `mujoco.MjSpec` (not XML templates) so a scene file only has to say *what* is on
-the table; the robot conversion (torque motors -> position servos, gravity compensation, implicitfast) lives here
-once. Robot frame = world frame: the Panda's base sits at the origin on the table top (z = 0).
+A scene says only *what* is on the table; `layout` places it from a seed, `robot_model` is the Panda, and
+`assembly` joins them into one MuJoCo model. Robot frame = world frame: the Panda's base sits at the origin on the
+table top (z = 0).
 """
 from __future__ import annotations
 
@@ -11,10 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-import mujoco
-import numpy as np
-
-from coc_ros.config import config_dir, load_yaml, panda_assets_dir
+from coc_ros.config import config_dir, load_yaml
 
 SHAPES = ("box", "cylinder", "sphere")
 # The 2F-85 opens to 85 mm; keep a margin so a slightly rotated object still fits between the pads.
@@ -23,11 +20,6 @@ TABLE_TOP = 0.0
 FLOOR_Z = -0.75
 CONTAINER_FLOOR = 0.01  # container base plate thickness (its top is the support surface inside)
 WALL = 0.01  # container wall thickness
-
-ARM_JOINTS = tuple(f"joint{i}" for i in range(1, 8))
-HOME_Q = (0.0, -1.2, 0.0, -2.9, 0.0, 1.9, 0.785)  # tucked: gripper near the base, out of the top camera's way
-_KP = (4500, 4500, 3500, 3500, 2000, 2000, 2000)
-_FORCE = (87, 87, 87, 87, 12, 12, 12)
 
 
 class SceneError(ValueError):
@@ -114,10 +106,6 @@ class Scene:
     @property
     def container_names(self) -> list[str]:
         return [c.name for c in self.containers]
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# loading and validation
 
 
 def scenes_dir() -> Path:
@@ -264,138 +252,3 @@ def parse_scene(data: dict[str, Any], source: str = "<dict>") -> Scene:
                     abs(ca.pos[1] - cb.pos[1]) < (ca.size[1] + cb.size[1]) / 2):
                 raise SceneError(f"{pre}: containers {ca.name} and {cb.name} overlap")
     return Scene(name, str(data.get("description", "")), tuple(objects), tuple(containers), (rx, ry), source)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# layout
-
-
-def layout_objects(scene: Scene, seed: int, max_tries: int = 5000) -> dict[str, tuple[float, float, float]]:
-    """Random (x, y, yaw) per object: inside the region, clear of containers and of each other (finger room)."""
-    rng = np.random.default_rng(seed)
-    placed: dict[str, tuple[float, float, float]] = {}
-    gap = 0.045  # room for the open fingers between neighbours
-    (x0, x1), (y0, y1) = scene.region
-    for o in scene.objects:
-        r = o.footprint_radius
-        for _ in range(max_tries):
-            if o.pos is not None:
-                x, y = o.pos
-            else:
-                x, y = rng.uniform(x0 + r, x1 - r), rng.uniform(y0 + r, y1 - r)
-            yaw = float(rng.uniform(-math.pi / 2, math.pi / 2)) if o.shape == "box" else 0.0
-            ok = all(math.hypot(x - px, y - py) >= r + scene.object(n).footprint_radius + gap
-                     for n, (px, py, _) in placed.items())
-            ok = ok and not any(c.contains_xy(x, y, r + 0.03) for c in scene.containers)
-            if ok:
-                placed[o.name] = (float(x), float(y), yaw)
-                break
-            if o.pos is not None:
-                raise SceneError(f"scene {scene.source}: fixed pos of {o.name} overlaps another object or container")
-        else:
-            raise SceneError(f"scene {scene.source}: could not place {o.name} without overlaps; enlarge region")
-    # Look-alikes (same colour, shape, size) cannot be told apart from pixels, so their names follow a convention a
-    # camera can apply: catalogue order = increasing y (robot's right to left), then x.
-    groups: dict[tuple, list[str]] = {}
-    for o in scene.objects:
-        if o.pos is None:
-            groups.setdefault((o.color.name, o.shape, o.size), []).append(o.name)
-    for names in groups.values():
-        if len(names) > 1:
-            poses = sorted((placed[n] for n in names), key=lambda p: (round(p[1], 2), p[0]))
-            for n, p in zip(names, poses):
-                placed[n] = p
-    return placed
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# model building
-
-
-def panda_xml() -> Path:
-    p = panda_assets_dir() / "panda.xml"
-    if not p.is_file():
-        raise FileNotFoundError(f"Franka Panda model not found at {p}; run install.sh (it unpacks the gym-hil "
-                                "0.1.14 wheel's assets there)")
-    return p
-
-
-def _robot_spec() -> mujoco.MjSpec:
-    """gym-hil's Panda with torque motors turned into menagerie's position servos, gravity compensated."""
-    spec = mujoco.MjSpec.from_file(str(panda_xml()))
-    for i, jn in enumerate(ARM_JOINTS):
-        act = spec.actuator(f"actuator{i + 1}")
-        act.set_to_position(kp=_KP[i], kv=_KP[i] / 10.0)
-        jnt = spec.joint(jn)
-        act.ctrlrange = jnt.range
-        act.forcelimited = True
-        act.forcerange = [-_FORCE[i], _FORCE[i]]
-    for body in spec.bodies:
-        if body.name != "world":
-            body.gravcomp = 1.0
-    return spec
-
-
-def _quat_yaw(yaw: float) -> list[float]:
-    return [math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]
-
-
-def build_model(scene: Scene, seed: int) -> tuple[mujoco.MjModel, dict[str, tuple[float, float, float]]]:
-    """Compile robot + table + containers + objects; return the model and the seeded (x, y, yaw) layout."""
-    layout = layout_objects(scene, seed)
-    spec = _robot_spec()
-    spec.option.timestep = 0.002
-    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-    spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
-    spec.stat.center = [0.4, 0.0, 0.1]
-    spec.stat.extent = 1.0
-    spec.visual.global_.offwidth = 1280
-    spec.visual.global_.offheight = 960
-    spec.visual.headlight.ambient = [0.35, 0.35, 0.35]
-    spec.visual.headlight.diffuse = [0.3, 0.3, 0.3]
-    spec.visual.headlight.specular = [0.05, 0.05, 0.05]
-    wb = spec.worldbody
-    wb.add_light(pos=[0.4, 0.0, 2.0], dir=[0, 0, -1], diffuse=[0.35, 0.35, 0.35],
-                 specular=[0.05, 0.05, 0.05], castshadow=False)
-    wb.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[3, 3, 0.01], pos=[0, 0, FLOOR_Z],
-                rgba=[0.3, 0.32, 0.35, 1])
-    wb.add_geom(name="table", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.6, 0.75, 0.025], pos=[0.35, 0, -0.025],
-                rgba=[0.62, 0.6, 0.58, 1])
-    for lx, ly in ((-0.2, -0.7), (-0.2, 0.7), (0.9, -0.7), (0.9, 0.7)):
-        wb.add_geom(name=f"table_leg_{lx}_{ly}", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.03, 0.03, 0.36],
-                    pos=[lx, ly, FLOOR_Z + 0.36], rgba=[0.4, 0.35, 0.3, 1], contype=0, conaffinity=0)
-    # top-down camera for perception; image up = world +x, image right = world -y
-    wb.add_camera(name="top", pos=[0.45, 0.0, 1.4], xyaxes=[0, -1, 0, 1, 0, 0], fovy=40)
-    # a person's view of the table for render()
-    wb.add_camera(name="overview", pos=[1.45, 0.0, 0.95], xyaxes=[0, 1, 0, -0.55, 0, 0.835], fovy=45)
-
-    for c in scene.containers:
-        b = wb.add_body(name=c.name, pos=[c.pos[0], c.pos[1], 0.0])
-        sx, sy, h = c.size[0] / 2, c.size[1] / 2, c.size[2]
-        rgba = list(c.color.rgba)
-        b.add_geom(name=f"{c.name}/base", type=mujoco.mjtGeom.mjGEOM_BOX, size=[sx, sy, CONTAINER_FLOOR / 2],
-                   pos=[0, 0, CONTAINER_FLOOR / 2], rgba=rgba)
-        for k, (px, py, hx, hy) in enumerate(((sx - WALL / 2, 0, WALL / 2, sy), (-sx + WALL / 2, 0, WALL / 2, sy),
-                                              (0, sy - WALL / 2, sx, WALL / 2), (0, -sy + WALL / 2, sx, WALL / 2))):
-            b.add_geom(name=f"{c.name}/wall{k}", type=mujoco.mjtGeom.mjGEOM_BOX, size=[hx, hy, h / 2],
-                       pos=[px, py, h / 2], rgba=rgba)
-
-    for o in scene.objects:
-        x, y, yaw = layout[o.name]
-        b = wb.add_body(name=o.name, pos=[x, y, TABLE_TOP + o.height / 2 + 0.001], quat=_quat_yaw(yaw))
-        b.add_freejoint(name=f"{o.name}/free")
-        g = b.add_geom(name=o.name, rgba=list(o.color.rgba), mass=o.mass, friction=[1.2, 0.02, 0.002])
-        if o.shape == "box":
-            g.type = mujoco.mjtGeom.mjGEOM_BOX
-            g.size = [o.size[0] / 2, o.size[1] / 2, o.size[2] / 2]
-            g.condim = 4
-        elif o.shape == "cylinder":
-            g.type = mujoco.mjtGeom.mjGEOM_CYLINDER
-            g.size = [o.size[0] / 2, o.size[1] / 2, 0]
-            g.condim = 4
-        else:
-            g.type = mujoco.mjtGeom.mjGEOM_SPHERE
-            g.size = [o.size[0] / 2, 0, 0]
-            g.condim = 6  # rolling friction so spheres (tomatoes, eggs) stay where they are put
-    model = spec.compile()
-    return model, layout

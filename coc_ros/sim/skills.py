@@ -18,7 +18,8 @@ from coc_ros.robot.backend import SkillError
 from coc_ros.sim.ik import IKSolver, closing_yaw, down_rotation
 from coc_ros.sim.perception import ObjectEstimate
 from coc_ros.sim.planning import CollisionChecker, JointPlanner, PlanningError
-from coc_ros.sim.scene import CONTAINER_FLOOR, HOME_Q, WALL, ContainerSpec
+from coc_ros.sim.robot_model import HOME_Q
+from coc_ros.sim.scene import CONTAINER_FLOOR, WALL, ContainerSpec
 from coc_ros.sim.world import GRIPPER_CLOSED, GRIPPER_OPEN, SimWorld
 
 V_MAX = 1.5  # rad/s at velocity_scaling 1 (the Panda allows ~2.2-2.6)

@@ -12,7 +12,9 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from coc_ros.sim.scene import ARM_JOINTS, CONTAINER_FLOOR, HOME_Q, Scene, build_model, load_scene
+from coc_ros.sim.assembly import build_model
+from coc_ros.sim.robot_model import ARM_JOINTS, HOME_Q
+from coc_ros.sim.scene import CONTAINER_FLOOR, Scene, load_scene
 
 GRIPPER_OPEN = 0.0
 GRIPPER_CLOSED = 255.0
