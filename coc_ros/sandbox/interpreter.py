@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from coc_ros.core.program import ParsedProgram
 from coc_ros.core.types import Abort, LimitExceeded, Limits, Mode, ProgramError, SimulationError
 from coc_ros.sandbox.policy import safe_builtins
+from coc_ros.sandbox.usage import analyse_usage
 
 REPR_LIMIT = 200
 STATE_PROMPT_LIMIT = 1500
@@ -28,8 +29,10 @@ STATE_PROMPT_LIMIT = 1500
 class Host(Protocol):
     """What the interpreter needs from the process that hosts it."""
 
-    def simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> dict[str, Any]:
-        """The LMulator's prediction: {"value": Python literal text, "prompt_id": ..., "reply_id": ...}."""
+    def simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str],
+                 hints: dict[str, Any]) -> dict[str, Any]:
+        """The LMulator's prediction: {"value": Python literal text, "prompt_id", "reply_id", "detail"}.
+        `hints` say how the program uses the value (coc_ros.sandbox.usage)."""
 
     def robot(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Call a robot skill through the host's checked API; raise RuntimeError-like on failure."""
@@ -165,6 +168,7 @@ class Interpreter:
         self.called_names = frozenset(
             n.func.id for n in ast.walk(parsed.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
         )
+        self.usage = analyse_usage(parsed.tree)
         self.state = _ModuleNamespace(self)
         dict.__setitem__(self.state, "__builtins__", self.builtins)
         dict.__setitem__(self.state, "__name__", "coc_program")  # read by class bodies for __module__
@@ -503,16 +507,19 @@ class Interpreter:
         expression = f"{name}({', '.join(parts)})"
         ctx = self._current()
         ns = self.state
-        return self._simulate_value("call", expression, ns, ctx)
+        usage = self.usage.get(name, {})
+        hints = {**usage, "helper": name, "args": [_jsonable(a) for a in args]}
+        return self._simulate_value("call", expression, ns, ctx, hints)
 
-    def _simulate_value(self, kind: str, expression: str, ns: dict[str, Any], ctx: _StepContext) -> Any:
+    def _simulate_value(self, kind: str, expression: str, ns: dict[str, Any], ctx: _StepContext,
+                        hints: dict[str, Any] | None = None) -> Any:
         self._check_lm_budget()
         focus = set(self._names_in(ctx.source))
         start = time.monotonic()
-        reply = self.host.simulate(kind, ctx.line, ctx.source, expression, self._prompt_state(ns, focus))
+        reply = self.host.simulate(kind, ctx.line, ctx.source, expression, self._prompt_state(ns, focus), hints or {})
         value = _literal(reply["value"])
         ctx.lm_calls.append({"expression": expression, "value": safe_repr(value), **_ids(reply),
-                             "seconds": round(time.monotonic() - start, 3)})
+                             **reply.get("detail", {}), "seconds": round(time.monotonic() - start, 3)})
         return value
 
     def _simulate_line(self, stmt: ast.stmt, ns: dict[str, Any], ctx: _StepContext, reason: str) -> None:
@@ -523,7 +530,7 @@ class Interpreter:
         self._check_lm_budget()
         start = time.monotonic()
         reply = self.host.simulate("line", ctx.line, ctx.source, ctx.source,
-                                   self._prompt_state(ns, set(self._names_in(ctx.source))))
+                                   self._prompt_state(ns, set(self._names_in(ctx.source))), {})
         value = _literal(reply["value"])
         if not isinstance(value, dict) or not all(isinstance(k, str) and k.isidentifier() and not k.startswith("__")
                                                   for k in value):
@@ -560,6 +567,15 @@ class Interpreter:
                                       f"{self.limits.max_output_chars} characters"))
         if self._contexts:
             self._contexts[-1].output.append(text)
+
+
+def _jsonable(value: Any) -> Any:
+    """An argument as the host sees it: JSON scalars and lists of them as they are, anything else as repr text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value if not isinstance(value, str) else value[:500]
+    if isinstance(value, (list, tuple)) and len(value) <= 50:
+        return [_jsonable(v) for v in value]
+    return safe_repr(value)
 
 
 def _ids(reply: dict[str, Any]) -> dict[str, str]:

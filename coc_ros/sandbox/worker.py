@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from coc_ros.sandbox.interpreter import Interpreter, RobotError, safe_repr
 from coc_ros.core.program import parse_program
 from coc_ros.core.types import Abort, CocError, LimitExceeded, Limits, Mode, ProgramError, SimulationError
-from coc_ros.sandbox import policy
+from coc_ros.sandbox import isolation, policy
 
 
 class PipeHost:
@@ -38,9 +38,10 @@ class PipeHost:
             raise Abort(CocError("host closed the connection"))
         return json.loads(line)
 
-    def simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> dict[str, Any]:
+    def simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str],
+                 hints: dict[str, Any]) -> dict[str, Any]:
         reply = self._request({"type": "simulate", "kind": kind, "line": line, "source": source,
-                               "expression": expression, "state": state})
+                               "expression": expression, "state": state, "hints": hints})
         if "error" in reply:
             raise Abort(SimulationError(reply["error"]))
         return reply
@@ -57,7 +58,7 @@ class PipeHost:
         self.send({"type": "event", **event})
 
 
-def apply_limits(limits: Limits) -> None:
+def apply_limits(limits: Limits, highest_fd: int) -> None:
     """Resource limits for the rest of this process's life: memory, CPU, no files, no new processes."""
     mem = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
@@ -66,9 +67,19 @@ def apply_limits(limits: Limits) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-    highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, highest + 1))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (highest_fd + 1, highest_fd + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def confine(limits: Limits) -> list[isolation.Layer]:
+    """Everything but the Python policy that must hold before generated code runs: load every module the program
+    may use (nothing can be read afterwards), the operating-system layer, then the resource limits. Returns the
+    layers of the operating-system confinement and whether each took effect."""
+    policy.preload_allowed_modules()
+    highest_fd = max(int(fd) for fd in os.listdir("/proc/self/fd"))  # /proc is unreadable once confined
+    layers = isolation.confine(isolation.read_only_paths())
+    apply_limits(limits, highest_fd)
+    return layers
 
 
 def run(request: dict[str, Any], host: PipeHost) -> dict[str, Any]:
@@ -78,9 +89,13 @@ def run(request: dict[str, Any], host: PipeHost) -> dict[str, Any]:
     policy.check_program(parsed.tree)
     interp = Interpreter(parsed, host, mode=mode, limits=limits,
                          robot_functions=frozenset(request.get("robot_functions", [])))
-    policy.preload_allowed_modules()
-    apply_limits(limits)
+    layers = confine(limits)
     policy.install_audit_hook(policy.ALLOWED_MODULES)
+    missing = isolation.missing(layers)
+    if missing:  # never silent: the trace says which wall is not there
+        host.event({"kind": "sandbox", "executor": "system", "line": 0, "state_delta": {}, "duration": 0.0,
+                    "source": "sandbox layer(s) missing: " + ", ".join(layer.name for layer in missing),
+                    "detail": {"isolation": [layer.to_dict() for layer in layers]}})
     try:
         interp.run()
     except Abort:
@@ -102,7 +117,8 @@ def run(request: dict[str, Any], host: PipeHost) -> dict[str, Any]:
     except (TypeError, ValueError):
         answer_json = safe_repr(answer, 2000)
     return {"answer": answer_json, "answer_repr": safe_repr(answer, 2000), "has_answer": "answer" in state,
-            "final_state": {k: safe_repr(v) for k, v in state.items()}, "steps": interp.steps}
+            "final_state": {k: safe_repr(v) for k, v in state.items()}, "steps": interp.steps,
+            "isolation": [layer.to_dict() for layer in layers]}
 
 
 def main() -> None:
