@@ -21,8 +21,14 @@ from typing import Any, Callable
 
 import coc_ros
 from coc_ros.core.types import Canceled, CocError, LimitExceeded, Limits
+from coc_ros.sandbox.isolation import worker_environment
 
 POLL_S = 0.05
+# What one run may send the host: a worker that floods events (thousands of variables changing per statement, or
+# a compromised worker) ends with a limit error instead of growing the host's memory without bound.
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_RUN_BYTES = 16 * 1024 * 1024
+EVENTS_PER_STATEMENT = 2  # a statement reports once; a for loop also reports its iterator
 
 
 class WorkerFailed(CocError):
@@ -48,15 +54,17 @@ class SandboxRun:
         self._on_abort = on_abort
         self._deadline = deadline if deadline is not None else time.monotonic() + limits.timeout_s
         self._buffer = b""
+        self._received = 0
+        self._events = 0
+        self._max_events = EVENTS_PER_STATEMENT * limits.max_statements + 100
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="coc-sandbox-req")
 
     def run(self, program: str, mode: str, robot_functions: list[str]) -> dict[str, Any]:
         """Run the program; return the worker's `done` message or raise a CocError."""
-        env = dict(os.environ)
-        # The worker imports the same coc_ros as this process (a checkout, a worktree or a colcon install).
+        # The worker imports the same coc_ros as this process (a checkout, a worktree or a colcon install), and
+        # sees none of this process's environment (API keys).
         package_root = str(Path(coc_ros.__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in sys.path if p])
-        env.pop("PYTHONSTARTUP", None)
+        env = worker_environment(os.pathsep.join([package_root] + [p for p in sys.path if p]))
         with tempfile.TemporaryFile() as stderr:
             proc = subprocess.Popen(
                 [sys.executable, "-s", "-m", "coc_ros.sandbox.worker"], stdin=subprocess.PIPE,
@@ -75,8 +83,12 @@ class SandboxRun:
     def _serve(self, proc: subprocess.Popen, stderr: Any) -> dict[str, Any]:
         while True:
             message = self._next_message(proc, stderr)
+            self._check_abort()  # also between messages that arrive back to back
             kind = message.get("type")
             if kind == "event":
+                self._events += 1
+                if self._events > self._max_events:
+                    raise LimitExceeded(f"trace limit exceeded: more than {self._max_events} events in one run")
                 self._on_event(message)
             elif kind == "simulate":
                 self._reply(proc, self._call(lambda: self._simulate(message)))
@@ -136,7 +148,15 @@ class SandboxRun:
             if not chunk:
                 raise self._died(proc, stderr)
             self._buffer += chunk
+            self._received += len(chunk)
+            if self._received > MAX_RUN_BYTES:
+                raise LimitExceeded(f"trace limit exceeded: the run sent more than {MAX_RUN_BYTES >> 20} MiB of "
+                                    "events and state")
+            if b"\n" not in self._buffer and len(self._buffer) > MAX_MESSAGE_BYTES:
+                raise LimitExceeded(f"trace limit exceeded: one event was larger than {MAX_MESSAGE_BYTES >> 10} KiB")
         line, self._buffer = self._buffer.split(b"\n", 1)
+        if len(line) > MAX_MESSAGE_BYTES:
+            raise LimitExceeded(f"trace limit exceeded: one event was larger than {MAX_MESSAGE_BYTES >> 10} KiB")
         try:
             return json.loads(line)
         except json.JSONDecodeError as exc:

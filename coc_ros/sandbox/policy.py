@@ -1,9 +1,11 @@
 """What generated code may use: builtins, modules, names and attributes. Checked statically and at run time.
 
-Three layers, so that one mistake does not open the box: (1) a static AST check rejects dunder names and
-private/introspection attributes before anything runs; (2) the namespace only holds allowlisted builtins and
-a restricted `__import__` that hands out read-only proxies of allowlisted modules; (3) inside the worker an
-audit hook (which cannot be removed) refuses file, process, network and native-code events.
+This is layer 1 of the sandbox, in three parts so that one mistake does not open it: (1) a static AST check
+that allows only known node types and rejects dunder names and private/introspection attributes before anything
+runs; (2) the namespace only holds allowlisted builtins and a restricted `__import__` that hands out read-only
+proxies of allowlisted modules; (3) inside the worker an audit hook (which cannot be removed, its settings frozen
+in its closure) refuses file, process, network and native-code events. Layer 2 (isolation.py, the operating
+system) holds even when all of this is bypassed.
 """
 from __future__ import annotations
 
@@ -47,43 +49,98 @@ FORBIDDEN_NAMES: frozenset[str] = frozenset({
 })
 
 
-# Public attributes of allowlisted modules that reach arbitrary attributes by name at run time (so a dunder in a
-# string gets past the static check) or evaluate strings as code. Keyed by the module's real __name__.
+# Public attributes of allowlisted modules that reach attributes by a string name at run time (so a dunder in a
+# string gets past the static check), evaluate strings as code, write into a namespace by name, or hand out `type`
+# or metaclasses (classes with arbitrary dunder attributes). Keyed by the module's real __name__.
 MODULE_ATTRIBUTE_DENYLIST: dict[str, frozenset[str]] = {
     "operator": frozenset({"attrgetter", "methodcaller"}),
     "string": frozenset({"Formatter"}),
-    "typing": frozenset({"get_type_hints", "ForwardRef"}),
+    "typing": frozenset({"get_type_hints", "ForwardRef", "get_origin", "Type"}),
+    "functools": frozenset({"update_wrapper", "wraps", "singledispatch", "singledispatchmethod"}),
+    "enum": frozenset({"EnumType", "EnumMeta", "global_enum"}),
+}
+
+# The AST node types a program may contain. Anything else, including node types a later Python adds, is refused:
+# the check is closed by construction instead of listing the bad forms.
+ALLOWED_NODES: frozenset[type] = frozenset({
+    ast.Module,
+    # statements
+    ast.FunctionDef, ast.ClassDef, ast.Return, ast.Delete, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For,
+    ast.While, ast.If, ast.With, ast.Raise, ast.Try, ast.Assert, ast.Import, ast.ImportFrom, ast.Global,
+    ast.Nonlocal, ast.Expr, ast.Pass, ast.Break, ast.Continue,
+    # expressions
+    ast.BoolOp, ast.NamedExpr, ast.BinOp, ast.UnaryOp, ast.Lambda, ast.IfExp, ast.Dict, ast.Set, ast.ListComp,
+    ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Yield, ast.YieldFrom, ast.Compare, ast.Call,
+    ast.FormattedValue, ast.JoinedStr, ast.Constant, ast.Attribute, ast.Subscript, ast.Starred, ast.Name, ast.List,
+    ast.Tuple, ast.Slice,
+    # contexts and operators
+    ast.Load, ast.Store, ast.Del, ast.And, ast.Or, ast.Add, ast.Sub, ast.Mult, ast.MatMult, ast.Div, ast.Mod,
+    ast.Pow, ast.LShift, ast.RShift, ast.BitOr, ast.BitXor, ast.BitAnd, ast.FloorDiv, ast.Invert, ast.Not,
+    ast.UAdd, ast.USub, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
+    # parts of the above
+    ast.comprehension, ast.ExceptHandler, ast.arguments, ast.arg, ast.keyword, ast.alias, ast.withitem,
+})
+_MATCH = ("pattern matching (match/case) is not allowed in the sandbox: class and mapping patterns read "
+          "attributes and bind names at run time; use if/elif")
+_ASYNC = "async code is not supported"
+REFUSED_NODES: dict[type, str] = {
+    ast.Match: _MATCH, ast.match_case: _MATCH, ast.MatchValue: _MATCH, ast.MatchSingleton: _MATCH,
+    ast.MatchSequence: _MATCH, ast.MatchMapping: _MATCH, ast.MatchClass: _MATCH, ast.MatchStar: _MATCH,
+    ast.MatchAs: _MATCH, ast.MatchOr: _MATCH,
+    ast.AsyncFunctionDef: _ASYNC, ast.AsyncFor: _ASYNC, ast.AsyncWith: _ASYNC, ast.Await: _ASYNC,
+    ast.TryStar: "except* (exception groups) is not supported in the sandbox; use except",
 }
 
 
 def check_program(tree: ast.AST) -> None:
-    """Reject code that names dunders, private or introspection attributes, or forbidden builtins."""
+    """Refuse any node type outside ALLOWED_NODES, and every identifier the program binds or reads (names,
+    parameters, keywords, except/global targets) or attribute it accesses that is a dunder, private or
+    introspection name, or a forbidden builtin."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            _check_name(node.id, node)
-        elif isinstance(node, ast.Attribute):
+        kind = type(node)
+        if kind not in ALLOWED_NODES:
+            reason = REFUSED_NODES.get(kind, f"the syntax {kind.__name__!r} is not allowed in the sandbox")
+            raise SandboxViolation(f"line {getattr(node, 'lineno', '?')}: {reason}")
+        for name in _bound_or_read_names(node):
+            _check_name(name, node)
+        if isinstance(node, ast.keyword) and node.arg is not None and node.arg.startswith("__"):
+            raise SandboxViolation(f"line {node.lineno}: keyword argument {node.arg!r} is not allowed")
+        if isinstance(node, ast.Attribute):
             if node.attr.startswith("_") or node.attr in FORBIDDEN_ATTRIBUTES:
                 raise SandboxViolation(f"line {node.lineno}: access to attribute {node.attr!r} is not allowed")
             if node.attr == "format":
                 _check_format(node)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            _check_name(node.name, node)
-        elif isinstance(node, ast.arg):
-            _check_name(node.arg, node)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            for module in modules:
-                if any(part.startswith("_") for part in module.split(".")):
-                    raise SandboxViolation(f"line {node.lineno}: import of private module {module!r} is not allowed")
-                if module.split(".")[0] not in ALLOWED_MODULES:
-                    raise SandboxViolation(f"line {node.lineno}: {_not_allowed(module)}")
-            for alias in node.names:
-                if alias.name.startswith("_"):
-                    raise SandboxViolation(f"line {node.lineno}: import of private name {alias.name!r} is not allowed")
-                if alias.asname:
-                    _check_name(alias.asname, node)
-        elif isinstance(node, (ast.AsyncFunctionDef, ast.Await, ast.AsyncFor, ast.AsyncWith)):
-            raise SandboxViolation(f"line {node.lineno}: async code is not supported")
+            _check_import(node)
+
+
+def _bound_or_read_names(node: ast.AST) -> list[str]:
+    """Every identifier of a node that names a variable (not attributes, keywords or imported names)."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, ast.ExceptHandler):
+        return [node.name] if node.name else []
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names)
+    if isinstance(node, ast.alias):
+        return [node.asname] if node.asname else []
+    return []
+
+
+def _check_import(node: ast.Import | ast.ImportFrom) -> None:
+    modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    for module in modules:
+        if any(part.startswith("_") for part in module.split(".")):
+            raise SandboxViolation(f"line {node.lineno}: import of private module {module!r} is not allowed")
+        if module.split(".")[0] not in ALLOWED_MODULES:
+            raise SandboxViolation(f"line {node.lineno}: {_not_allowed(module)}")
+    for alias in node.names:
+        if alias.name.startswith("_"):
+            raise SandboxViolation(f"line {node.lineno}: import of private name {alias.name!r} is not allowed")
 
 
 def _check_format(node: ast.Attribute) -> None:
@@ -114,56 +171,101 @@ def _check_name(name: str, node: ast.AST) -> None:
         raise SandboxViolation(f"line {line}: use of {name!r} is not allowed")
 
 
-class ModuleProxy:
-    """A read-only view of an allowlisted module: public, non-module attributes only."""
+class Uncopyable:
+    """Base of objects handed to generated code that hold references into the sandbox (a module, the interpreter):
+    copying one gives the object itself, and the reduce protocol is refused, because its state would hand out
+    those references (copy.copy/deepcopy with a memo keep the originals reachable)."""
 
-    __slots__ = ("_coc_module",)
+    __slots__ = ()
 
-    def __init__(self, module: types.ModuleType):
-        object.__setattr__(self, "_coc_module", module)
+    def __copy__(self) -> Uncopyable:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Uncopyable:
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError(f"{type(self).__name__} objects cannot be copied or pickled in the sandbox")
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"{type(self).__name__} objects cannot be copied or pickled in the sandbox")
+
+
+class ModuleProxy(Uncopyable):
+    """A read-only view of an allowlisted module. It holds no reference to the module, only a checking accessor
+    (a closure), so neither its state nor an exception it raises can hand out the real module."""
+
+    __slots__ = ("_coc_get", "_coc_name")
+
+    def __init__(self, get: Callable[[str], Any], name: str):
+        object.__setattr__(self, "_coc_get", get)
+        object.__setattr__(self, "_coc_name", name)
 
     def __getattr__(self, name: str) -> Any:
-        module = object.__getattribute__(self, "_coc_module")
-        if name.startswith("_"):
-            raise AttributeError(f"module attribute {name!r} is not allowed")
-        if name in MODULE_ATTRIBUTE_DENYLIST.get(module.__name__, ()):
-            raise Abort(SandboxViolation(f"{module.__name__}.{name} is not allowed in the sandbox (it reaches "
-                                         "attributes or code named by strings at run time)"))
-        value = getattr(module, name)
-        if isinstance(value, types.ModuleType):
-            if value.__name__ in ALLOWED_MODULES or value.__name__.split(".")[0] in ALLOWED_MODULES:
-                return ModuleProxy(value)
-            raise Abort(SandboxViolation(f"{module.__name__}.{name} is the module {value.__name__!r}, "
-                                         "which is not allowed"))
-        return value
+        return object.__getattribute__(self, "_coc_get")(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("modules are read-only in the sandbox")
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("modules are read-only in the sandbox")
+
     def __repr__(self) -> str:
-        return f"<module {object.__getattribute__(self, '_coc_module').__name__!r}>"
+        return f"<module {object.__getattribute__(self, '_coc_name')!r}>"
 
 
 def _not_allowed(name: str) -> str:
     return f"import of {name!r} is not allowed (allowed: {', '.join(sorted(ALLOWED_MODULES))})"
 
 
-def restricted_import(name: str, globals_: Any = None, locals_: Any = None, fromlist: Any = (), level: int = 0):
-    """`__import__` for generated code: allowlisted top-level modules only, returned as proxies."""
-    if level != 0:
-        raise Abort(SandboxViolation("relative imports are not allowed"))
-    top = name.split(".")[0]
-    if top not in ALLOWED_MODULES:
-        # Programs can only import allowlisted modules (check_program rejects the rest before anything runs), so
-        # this is C code of an allowlisted module importing a helper through the program's builtins
-        # (datetime.strftime -> time, datetime.strptime -> _strptime): hand out what is already loaded, load nothing.
-        if name in sys.modules and not fromlist:
-            return sys.modules[name]
-        raise Abort(SandboxViolation(_not_allowed(name)))
-    module = importlib.import_module(name)
-    if fromlist:
-        return ModuleProxy(module)
-    return ModuleProxy(importlib.import_module(top))
+def _make_restricted_import(allowed: frozenset[str], denylist: dict[str, frozenset[str]]) -> Callable[..., Any]:
+    """`__import__` for generated code: allowlisted top-level modules only, returned as proxies. Its settings are
+    frozen in the closure: rewriting this module's globals later changes nothing."""
+    denied_by_module = types.MappingProxyType({k: frozenset(v) for k, v in denylist.items()})
+    modules, import_module, module_type, missing = sys.modules, importlib.import_module, types.ModuleType, object()
+    abort, violation, no_names = Abort, SandboxViolation, frozenset()
+    refusal = _not_allowed
+
+    def proxy(module: types.ModuleType) -> ModuleProxy:
+        module_name = module.__name__
+        denied = denied_by_module.get(module_name, no_names)
+
+        def get(name: str) -> Any:
+            if name.startswith("_"):
+                raise AttributeError(f"module attribute {name!r} is not allowed")
+            if name in denied:
+                raise abort(violation(f"{module_name}.{name} is not allowed in the sandbox (it reaches attributes, "
+                                      "code or namespaces named by strings at run time, or hands out type)"))
+            value = getattr(module, name, missing)  # no AttributeError whose .obj would be the real module
+            if value is missing:
+                raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+            if isinstance(value, module_type):
+                if value.__name__.split(".")[0] in allowed:
+                    return proxy(value)
+                raise abort(violation(f"{module_name}.{name} is the module {value.__name__!r}, which is not allowed"))
+            return value
+
+        return ModuleProxy(get, module_name)
+
+    def restricted_import(name: str, globals_: Any = None, locals_: Any = None, fromlist: Any = (),
+                          level: int = 0) -> Any:
+        if level != 0:
+            raise abort(violation("relative imports are not allowed"))
+        top = name.split(".")[0]
+        if top not in allowed:
+            # Programs can only import allowlisted modules (check_program rejects the rest before anything runs),
+            # so this is C code of an allowlisted module importing a helper through the program's builtins
+            # (datetime.strftime -> time, datetime.strptime -> _strptime): hand out what is loaded, load nothing.
+            if name in modules and not fromlist:
+                return modules[name]
+            raise abort(violation(refusal(name)))
+        module = import_module(name)
+        return proxy(module) if fromlist else proxy(import_module(top))
+
+    return restricted_import
+
+
+restricted_import = _make_restricted_import(ALLOWED_MODULES, MODULE_ATTRIBUTE_DENYLIST)
 
 
 # Private stdlib modules that allowlisted functions import lazily on first use (datetime.strptime -> _strptime).
@@ -180,7 +282,12 @@ def preload_allowed_modules() -> None:
 def safe_builtins(print_fn: Callable[..., None]) -> dict[str, Any]:
     """The builtins dict generated code gets: the allowlist, a captured print and the restricted import."""
     table = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES if hasattr(builtins, name)}
-    table["print"] = print_fn
+
+    def sandbox_print(*args: Any, **kwargs: Any) -> None:  # a plain function: a bound method carries its instance
+        print_fn(*args, **kwargs)
+
+    sandbox_print.__name__ = "print"
+    table["print"] = sandbox_print
     table["__import__"] = restricted_import
     table["__build_class__"] = builtins.__build_class__  # `class` statements; dunder access stays blocked
     return table
@@ -202,26 +309,32 @@ _OWN_COMPILES = (("<coc>",), ("<unknown>",))
 
 def install_audit_hook(allowed_imports: frozenset[str]) -> None:
     """Arm an (irremovable) audit hook that refuses file, process, network and introspection events."""
-    import sys
+    sys.addaudithook(_make_audit_hook(frozenset(allowed_imports), frozenset(sys.modules)))
 
-    armed_modules = set(sys.modules)
+
+def _make_audit_hook(allowed_imports: frozenset[str], armed_modules: frozenset[str]) -> Callable[[str, tuple], None]:
+    """The hook with every setting copied into its closure: code that rewrites this module's globals (the block
+    list, the exception classes) cannot change what it refuses."""
+    blocked, own_compiles = tuple(BLOCKED_AUDIT_PREFIXES), tuple(_OWN_COMPILES)
+    abort, violation, is_instance, get_attr, text = Abort, SandboxViolation, isinstance, getattr, (str, bytes)
+    std_streams = (0, 1, 2)
 
     def hook(event: str, args: tuple) -> None:
-        if event == "compile" and args and isinstance(args[0], (str, bytes)) and args[1:2] not in _OWN_COMPILES:
+        if event == "compile" and args and is_instance(args[0], text) and args[1:2] not in own_compiles:
             # The interpreter compiles AST nodes, symtables of checked statements ("<coc>") and literals
             # (ast.literal_eval: "<unknown>", parse only). Other text compiled at run time is code that never
             # passed the static check (typing's string annotations, functools.singledispatch, namedtuple, ...).
-            raise Abort(SandboxViolation("blocked by the sandbox: compiling code from a string at run time"))
-        if event == "exec" and args and getattr(args[0], "co_filename", "<coc>") != "<coc>":
-            raise Abort(SandboxViolation("blocked by the sandbox: running code that was not checked (exec)"))
+            raise abort(violation("blocked by the sandbox: compiling code from a string at run time"))
+        if event == "exec" and args and get_attr(args[0], "co_filename", "<coc>") != "<coc>":
+            raise abort(violation("blocked by the sandbox: running code that was not checked (exec)"))
         if event == "import":
             name = args[0]
             if name not in armed_modules and name.split(".")[0] not in allowed_imports:
-                raise Abort(SandboxViolation(f"import of {name!r} is not allowed"))
+                raise abort(violation(f"import of {name!r} is not allowed"))
             return
-        if event.startswith(BLOCKED_AUDIT_PREFIXES):
-            if event == "open" and args and args[0] in (0, 1, 2):
+        if event.startswith(blocked):
+            if event == "open" and args and args[0] in std_streams:
                 return
-            raise Abort(SandboxViolation(f"blocked by the sandbox: {event}"))
+            raise abort(violation(f"blocked by the sandbox: {event}"))
 
-    sys.addaudithook(hook)
+    return hook

@@ -19,6 +19,8 @@ from coc_ros.core.program import parse_program
 from coc_ros.core.types import Abort, CocError, LimitExceeded, Limits, Mode, ProgramError, SimulationError
 from coc_ros.sandbox import isolation, policy
 
+MAX_FINAL_STATE_ENTRIES = 200
+
 
 class PipeHost:
     """The interpreter's Host, implemented as requests to the parent process."""
@@ -117,8 +119,18 @@ def run(request: dict[str, Any], host: PipeHost) -> dict[str, Any]:
     except (TypeError, ValueError):
         answer_json = safe_repr(answer, 2000)
     return {"answer": answer_json, "answer_repr": safe_repr(answer, 2000), "has_answer": "answer" in state,
-            "final_state": {k: safe_repr(v) for k, v in state.items()}, "steps": interp.steps,
+            "final_state": _bounded_state(state), "steps": interp.steps,
             "isolation": [layer.to_dict() for layer in layers]}
+
+
+def _bounded_state(state: dict[str, Any]) -> dict[str, str]:
+    """The final variables for the result, `answer` first; a program with thousands of variables shows the first
+    MAX_FINAL_STATE_ENTRIES and says how many more there are (the host bounds each message)."""
+    names = sorted(state, key=lambda k: k != "answer")
+    shown = {k: safe_repr(state[k]) for k in names[:MAX_FINAL_STATE_ENTRIES]}
+    if len(names) > MAX_FINAL_STATE_ENTRIES:
+        shown["..."] = f"<{len(names) - MAX_FINAL_STATE_ENTRIES} more variables not shown>"
+    return shown
 
 
 def main() -> None:
