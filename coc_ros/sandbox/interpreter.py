@@ -19,10 +19,11 @@ from typing import Any, Protocol
 
 from coc_ros.core.program import ParsedProgram
 from coc_ros.core.types import Abort, LimitExceeded, Limits, Mode, ProgramError, SimulationError
-from coc_ros.sandbox.policy import safe_builtins
+from coc_ros.sandbox.policy import Uncopyable, safe_builtins
 from coc_ros.sandbox.usage import analyse_usage
 
 REPR_LIMIT = 200
+MAX_DELTA_ENTRIES = 100  # variables shown per step; one statement may change thousands
 STATE_PROMPT_LIMIT = 1500
 
 
@@ -46,6 +47,8 @@ class RobotError(Exception):
 
 
 def safe_repr(value: Any, limit: int = REPR_LIMIT) -> str:
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        value = value[:limit]  # only the start is shown: never build the repr of a long string
     try:
         text = repr(value)
     except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not break tracing
@@ -87,7 +90,7 @@ class _StepContext:
         return "python"
 
 
-class SemanticFunction:
+class SemanticFunction(Uncopyable):
     """Stands for an undefined helper such as is_fruit(x); each call is predicted by the LMulator."""
 
     __slots__ = ("_coc_name", "_coc_interp")
@@ -103,7 +106,7 @@ class SemanticFunction:
         return f"<semantic function {self._coc_name}>"
 
 
-class RobotFunction:
+class RobotFunction(Uncopyable):
     """A robot skill the program may call; the host performs it through the checked robot API."""
 
     __slots__ = ("_coc_name", "_coc_interp")
@@ -267,6 +270,10 @@ class Interpreter:
         delta = {k: v for k, v in after.items() if before.get(k) != v}
         for k in before.keys() - after.keys():
             delta[k] = "<deleted>"
+        if len(delta) > MAX_DELTA_ENTRIES:  # the trace stays bounded whatever one statement changes
+            hidden = len(delta) - MAX_DELTA_ENTRIES
+            delta = dict(list(delta.items())[:MAX_DELTA_ENTRIES])
+            delta["..."] = f"<{hidden} more changed variables not shown>"
         detail: dict[str, Any] = {}
         if ctx.lm_calls:
             detail["lm_calls"] = ctx.lm_calls
