@@ -1,38 +1,39 @@
-"""BBH data layer: item format, scoring, few-shot prompts, and that every Chain of Code shot computes its target.
+"""BBH data layer: item format of all 27 subtasks, scoring, and the BBH few-shot prompts (the Chain of Code
+programs are checked in test_bbh_fewshot.py).
 
-The first run fetches the sources from PyPI (bbh_data.fetch_sources: ~370 MB download, ~40 s, cached under
-coc_ros.config.cache_dir()/bench); later runs are offline and take about a second.
+The first run fetches the sources from PyPI (bbh.fetch_sources: ~370 MB download, ~40 s, cached under
+coc_ros.config.cache_dir()/bench); later runs are offline and take a few seconds.
 """
 from __future__ import annotations
 
-import datetime
+import os
 import re
 
 import pytest
 
-from coc_ros.bench import bbh_data, coc_fewshot
-from coc_ros.bench.bbh_data import Item
+from coc_ros.bench import bbh
+from coc_ros.bench.bbh import Item
 
 
 @pytest.fixture(scope="module", autouse=True)
 def sources():
-    return bbh_data.fetch_sources()
+    return bbh.fetch_sources()
 
 
 # ------------------------------------------------------------------------------------------------ items
 
-@pytest.mark.parametrize("task", bbh_data.TASKS)
+@pytest.mark.parametrize("task", bbh.TASKS)
 def test_load_task_format(task):
-    items = bbh_data.load_task(task, n=5, seed=0)
+    items = bbh.load_task(task, n=5, seed=0)
     assert len(items) == 5
     assert len({it.id for it in items}) == 5
-    assert items == bbh_data.load_task(task, n=5, seed=0), "sampling must be deterministic"
-    assert bbh_data.pool_size(task) >= 100
-    kind = bbh_data.answer_kind(task)
+    assert items == bbh.load_task(task, n=5, seed=0), "sampling must be deterministic"
+    assert bbh.pool_size(task) >= 100
+    kind = bbh.answer_kind(task)
     for it in items:
         assert it.task == task and it.id.startswith(task + "/")
         assert it.question and it.question == it.question.strip()
-        assert bbh_data.score(task, it.target, it), (task, it.target)
+        assert bbh.score(task, it.target, it), (task, it.target)
         if kind == "multiple_choice":
             assert re.fullmatch(r"\([A-R]\)", it.target)
             block = it.question.split("\nOptions:\n", 1)[1].split("\n")
@@ -60,25 +61,65 @@ def test_load_task_format(task):
         elif kind == "words":
             assert it.question.startswith("Sort the following words alphabetically: List: ")
             assert it.target.split() == sorted(it.target.split())
+        elif kind == "valid_invalid":
+            assert it.target in ("valid", "invalid") and it.question.endswith("\nOptions:\n- valid\n- invalid")
+        elif kind == "symbols":
+            assert re.fullmatch(r"[)\]}>]( [)\]}>])*", it.target), it.target
+
+
+def _shape(question: str) -> tuple[bool, str]:
+    """Whether a question has an options block, and how its options are marked ("(A)" or "-")."""
+    block = question.partition("\nOptions:\n")[2]
+    return bool(block), block[:1]
+
+
+@pytest.mark.parametrize("task", bbh.TASKS)
+def test_items_look_like_bbh_exemplars(task):
+    """Our items and BBH's own exemplars share their fixed wording, options layout and target format."""
+    shots = bbh.fewshot_examples(task)
+    questions = [q for q, _, _ in shots]
+    head = os.path.commonprefix(questions)
+    if task.startswith("logical_deduction_"):  # the 5/7-object variants share the 3-object exemplars
+        head = head.replace("three", task.split("_")[-2])
+    stems = [q.partition("\nOptions:\n")[0] for q in questions]
+    tail = os.path.commonprefix([s[::-1] for s in stems])[::-1]
+    targets = [final for _, _, final in shots]
+    for it in bbh.load_task(task, n=5, seed=1):
+        if len(head) >= 30:
+            assert it.question.startswith(head), (task, head, it.question[:80])
+        if len(tail) >= 20:
+            assert it.question.partition("\nOptions:\n")[0].endswith(tail), (task, tail, it.question[-80:])
+        assert _shape(it.question) == _shape(questions[0]), task
+        assert _target_form(it.target) in {_target_form(t) for t in targets}, (task, it.target, targets)
+
+
+def _target_form(target: str) -> str:
+    for form, pattern in (("letter", r"\([A-R]\)"), ("int", r"-?\d+"), ("brackets", r"[)\]}>]( [)\]}>])*")):
+        if re.fullmatch(pattern, target):
+            return form
+    if target in ("True", "False", "Yes", "No", "yes", "no", "valid", "invalid"):
+        return "word:" + ("lower" if target.islower() else "title")
+    return "words" if re.fullmatch(r"[a-z' ]+", target) else "other"
 
 
 def test_seeds_and_sizes_differ():
-    a = bbh_data.load_task("word_sorting", n=5, seed=0)
-    b = bbh_data.load_task("word_sorting", n=5, seed=1)
+    a = bbh.load_task("word_sorting", n=5, seed=0)
+    b = bbh.load_task("word_sorting", n=5, seed=1)
     assert a != b
-    assert len(bbh_data.load_task("causal_judgement", n=10_000, seed=0)) == bbh_data.pool_size("causal_judgement")
+    assert len(bbh.load_task("causal_judgement", n=10_000, seed=0)) == bbh.pool_size("causal_judgement")
     with pytest.raises(KeyError):
-        bbh_data.load_task("no_such_task", n=1, seed=0)
+        bbh.load_task("no_such_task", n=1, seed=0)
 
 
-def test_default_tasks_are_supported():
-    assert len(bbh_data.DEFAULT_TASKS) >= 8
-    assert set(bbh_data.DEFAULT_TASKS) <= set(bbh_data.TASKS) == set(coc_fewshot.SUPPORTED_TASKS)
-    assert "option" in bbh_data.DIFFERENCES.lower() and "250" in bbh_data.DIFFERENCES
+def test_all_23_tasks_are_covered():
+    assert len(bbh.TASKS) == 27 and len(bbh.FAMILIES) == 23
+    assert set(bbh.QUICK_TASKS) <= set(bbh.TASKS)
+    assert len(bbh.ALGORITHMIC) == 12 and len(bbh.NLP) == 11 and bbh.ALGORITHMIC | bbh.NLP == set(bbh.FAMILIES)
+    assert "option" in bbh.DIFFERENCES.lower() and "250" in bbh.DIFFERENCES
 
 
 def test_tracking_question_matches_bbh_layout():
-    it = bbh_data.load_task("tracking_shuffled_objects_three_objects", n=1, seed=0)[0]
+    it = bbh.load_task("tracking_shuffled_objects_three_objects", n=1, seed=0)[0]
     assert "\n\n" not in it.question and " \n" not in it.question
     assert re.search(r"\.\nAs the", it.question) or re.search(r"\.\nThroughout the", it.question)
 
@@ -106,115 +147,45 @@ def _item(task, target, choices=None):
      ["arson aspect census", "So the answer is arson aspect census.", "Arson, aspect, census",
       "  arson  aspect census"],
      ["aspect arson census", "arson aspect", "arson aspect census mugho"]),
+    ("formal_fallacies", "invalid", ("valid", "invalid"), ["invalid", "So the answer is invalid.", "Invalid"],
+     ["valid", "So the answer is valid.", ""]),
+    ("dyck_languages", "] } ]", None, ["] } ]", "So the answer is ] } ].", "]}]", "`] } ]`"],
+     ["] }", "} ] ]", "", "So the answer is ] } ] >."]),
+    ("reasoning_about_colored_objects", "(R)", tuple("red orange yellow green blue brown magenta fuchsia mauve teal "
+                                                     "turquoise burgundy silver gold black grey purple pink".split()),
+     ["(R)", "So the answer is (R).", "pink", "R"], ["(A)", "red", "(Q)"]),
 ])
 def test_score(task, target, choices, good, bad):
     it = _item(task, target, choices)
     for g in good:
-        assert bbh_data.score(task, g, it), (task, g)
+        assert bbh.score(task, g, it), (task, g)
     for b in bad:
-        assert not bbh_data.score(task, b, it), (task, b)
+        assert not bbh.score(task, b, it), (task, b)
 
 
 def test_score_non_string_answers():
-    assert bbh_data.score("object_counting", 6, _item("object_counting", "6"))
-    assert bbh_data.score("boolean_expressions", False, _item("boolean_expressions", "False"))
-    assert bbh_data.score("web_of_lies", True, _item("web_of_lies", "Yes"))
-    assert bbh_data.score("word_sorting", ["a", "b"], _item("word_sorting", "a b"))
-    assert not bbh_data.score("object_counting", None, _item("object_counting", "6"))
+    assert bbh.score("object_counting", 6, _item("object_counting", "6"))
+    assert bbh.score("boolean_expressions", False, _item("boolean_expressions", "False"))
+    assert bbh.score("web_of_lies", True, _item("web_of_lies", "Yes"))
+    assert bbh.score("word_sorting", ["a", "b"], _item("word_sorting", "a b"))
+    assert bbh.score("dyck_languages", ["]", "}"], _item("dyck_languages", "] }"))
+    assert bbh.score("formal_fallacies", False, _item("formal_fallacies", "invalid"))
+    assert not bbh.score("object_counting", None, _item("object_counting", "6"))
 
 
 # ------------------------------------------------------------------------------------------------ prompts
 
-@pytest.mark.parametrize("task", bbh_data.TASKS)
+@pytest.mark.parametrize("task", bbh.TASKS)
 def test_fewshot_prompts(task):
-    shots = bbh_data.fewshot_examples(task)
+    shots = bbh.fewshot_examples(task)
     assert len(shots) == 3
-    cot = bbh_data.cot_fewshot(task)
-    direct = bbh_data.direct_fewshot(task)
+    cot = bbh.cot_fewshot(task)
+    direct = bbh.direct_fewshot(task)
     for q, reasoning, final in shots:
         assert f"Q: {q}\nA: Let's think step by step.\n{reasoning}" in cot
         assert f"Q: {q}\nA: {final}\n\n" in direct
         assert reasoning.rstrip().endswith(f"So the answer is {final}.")
     assert cot.count("So the answer is") == 3 and direct.count("\nA: ") == 3
     assert "Let's think" not in direct and "So the answer is" not in direct
-    assert bbh_data.cot_prompt(task, "QQ").endswith("Q: QQ\nA: Let's think step by step.\n")
-    assert bbh_data.direct_prompt(task, "QQ").endswith("Q: QQ\nA:")
-
-
-# ------------------------------------------------------------------------------------------------ CoC shots
-
-_FRUITS = {"blackberry", "nectarine", "plum", "strawberry", "banana", "orange", "raspberry", "peach", "apple",
-           "grape", "pear"}
-_VEGETABLES = {"lettuce head", "head of broccoli", "onion", "stalk of celery", "carrot", "garlic", "yam"}
-_DATES = {"Christmas Eve of 1937": "12/24/1937", "Jan 2, 1958": "01/02/1958", "Independence Day 2024": "07/04/2024"}
-_ATHLETES = {"Bam Adebayo": "basketball", "Santi Cazorla": "soccer", "DeMar DeRozan": "basketball"}
-_ACTIONS = {"scored a reverse layup in the Western Conference Finals": "basketball",
-            "scored a touchdown": "American football", "was called for the goal tend": "basketball"}
-_WANTED = {("Frank T.", "shoot his neighbor in the body"): True, ("George", "hit the low point region"): True}
-_AS_PLANNED = {("Frank T.", "shoot his neighbor in the body"): False, ("George", "hit the low point region"): True}
-_CAUSED = {("Billy arriving at 9 am", "the motion detector went off"): True}
-_SARCASTIC = {"I just love waiting two hours in line at the DMV.": True,
-              "I just love spending a sunny weekend hiking with friends.": False}
-
-# What the LM would supply for the undefined helpers in these exemplars (a KeyError means a new, unstubbed call).
-STUBS = {
-    "is_fruit": lambda x: x in _FRUITS,
-    "is_vegetable": lambda x: x in _VEGETABLES,
-    "parse_date": lambda s: _DATES[s],
-    "sport_of_athlete": lambda name: _ATHLETES[name],
-    "sport_of_action": lambda action: _ACTIONS[action],
-    "agent_wanted_outcome": lambda agent, outcome, facts: _WANTED[(agent, outcome)],
-    "outcome_came_about_as_planned": lambda agent, outcome, facts: _AS_PLANNED[(agent, outcome)],
-    "typical_person_says_caused": lambda cause, effect, facts: _CAUSED[(cause, effect)],
-    "is_sarcastic": lambda s: _SARCASTIC[s],
-}
-
-
-def _run(program: str):
-    ns = dict(STUBS)
-    exec(compile(program, "<coc-shot>", "exec"), ns)  # noqa: S102 - our own few-shot programs
-    assert "answer" in ns, "program must set `answer`"
-    return ns["answer"]
-
-
-def _semantic_calls(program: str) -> set[str]:
-    called = set(re.findall(r"\b([a-z_][a-z0-9_]*)\(", program))
-    return called & set(STUBS)
-
-
-@pytest.mark.parametrize("task", coc_fewshot.SUPPORTED_TASKS)
-def test_coc_shots_compute_bbh_targets(task):
-    examples = coc_fewshot.coc_examples(task)
-    assert len(examples) == 3
-    bbh_shots = bbh_data.fewshot_examples(task)
-    targets = coc_fewshot.exemplar_targets(task)
-    assert targets == tuple(final for _, _, final in bbh_shots)
-    for (question, program), (bbh_q, _, final) in zip(examples, bbh_shots):
-        assert question == bbh_q, "CoC shots must be BBH's exemplars"
-        assert "answer =" in program
-        answer = _run(program)
-        assert isinstance(answer, str) and answer == final, (task, answer, final)
-        item = Item(task, f"{task}/shot", question, final, None)
-        assert bbh_data.score(task, answer, item)
-
-
-def test_coc_shots_use_semantic_helpers_where_knowledge_is_needed():
-    for task in ("object_counting", "date_understanding", "sports_understanding", "causal_judgement"):
-        used = set().union(*(_semantic_calls(p) for _, p in coc_fewshot.coc_examples(task)))
-        assert used, task
-    for task in ("boolean_expressions", "multistep_arithmetic_two", "word_sorting", "web_of_lies"):
-        assert not any(_semantic_calls(p) for _, p in coc_fewshot.coc_examples(task)), task
-    for _, p in coc_fewshot.coc_examples(None):
-        assert _semantic_calls(p)
-
-
-def test_general_examples():
-    examples = coc_fewshot.coc_examples(None)
-    assert len(examples) == 3 == len(coc_fewshot.GENERAL_TARGETS)
-    for (_, program), target in zip(examples, coc_fewshot.GENERAL_TARGETS):
-        assert str(_run(program)) == target
-    assert datetime.date(2024, 7, 14).strftime("%m/%d/%Y") == coc_fewshot.GENERAL_TARGETS[1]
-    text = coc_fewshot.render_examples(examples)
-    assert text.count("```python\n") == 3 and text.count("\n```\n") == 3
-    with pytest.raises(KeyError):
-        coc_fewshot.coc_examples("no_such_task")
+    assert bbh.cot_prompt(task, "QQ").endswith("Q: QQ\nA: Let's think step by step.\n")
+    assert bbh.direct_prompt(task, "QQ").endswith("Q: QQ\nA:")

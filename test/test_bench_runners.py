@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from coc_ros.bench import bbh_data
+from coc_ros.bench import bbh
 from coc_ros.bench.reasoning import run_reasoning_bench
 from coc_ros.bench.robot import run_robot_bench
 from coc_ros.llm.scripted import ScriptedLLM
@@ -29,14 +29,14 @@ def test_robot_bench_scores_by_final_world_state(tmp_path):
 
 
 def test_reasoning_bench_scores_against_bbh_targets(tmp_path):
-    items = bbh_data.load_task("multistep_arithmetic_two", 2, seed=0)
+    items = bbh.load_task("multistep_arithmetic_two", 2, seed=0)
     expression = items[0].question.rstrip(" =")
     right = f"```python\nanswer = {expression}\n```"
     wrong = "```python\nanswer = 123456789\n```"
     llm = ScriptedLLM([right, "So the answer is 0.", wrong, "So the answer is 0."])
     out = tmp_path / "reasoning.json"
     summary = run_reasoning_bench(llm, modes=["coc-interweave", "direct"], tasks=["multistep_arithmetic_two"],
-                                  limit=2, seed=0, out=out)
+                                  limit=2, seed=0, out=out, runs_dir=tmp_path / "journal")
     results = json.loads(out.read_text())["results"]
     assert [r["correct"] for r in results if r["mode"] == "coc-interweave"] == [True, False]
     assert summary["coc-interweave"]["accuracy"] == 50.0

@@ -24,27 +24,39 @@ def _llm(spec: Optional[str], config: Optional[str]):
     return llm_from_config(load_engine_config(config), spec)
 
 
-@bench_app.command("reasoning", help="BIG-Bench-Hard-style questions through each mode with the same model.")
+@bench_app.command("reasoning", help="BIG-Bench Hard questions through each mode with the same model. Resumable: "
+                   "finished runs are journaled under --runs-dir and a rerun of the same command continues where a "
+                   "killed one stopped (run it in the background with nohup; without a terminal it logs one line "
+                   "per question).")
 def reasoning(
-    modes: str = typer.Option("direct,cot,coc-python,coc-lm,coc-interweave", help="comma-separated modes"),
-    tasks: Optional[str] = typer.Option(None, help="comma-separated BBH tasks (default: the 10 default tasks)"),
-    limit: int = typer.Option(20, help="questions per task"),
+    modes: str = typer.Option("direct,cot,coc-interweave", help="comma-separated modes"),
+    tasks: Optional[str] = typer.Option(None, help="comma-separated BBH tasks, or 'quick' for 10 of them "
+                                                   "(default: all 27 subtasks of BBH's 23 tasks)"),
+    limit: int = typer.Option(8, help="questions per task"),
     seed: int = typer.Option(0, help="sampling seed"),
     llm: Optional[str] = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
     config: Optional[str] = typer.Option(None, help="engine YAML"),
-    out: Path = typer.Option(Path("runs/bench_reasoning.json"), help="JSON results file"),
+    out: Path = typer.Option(Path("runs/bench_reasoning.json"), help="JSON results file (written at the end)"),
+    runs_dir: Path = typer.Option(Path("runs/bench_reasoning"), help="journal folder (one JSONL per model)"),
+    rescore: Optional[Path] = typer.Option(None, help="re-score this results JSON and print its tables (README "
+                                                      "markdown included); runs no model"),
 ) -> None:
-    from coc_ros.bench import bbh_data
+    from coc_ros.bench import bbh
+    from coc_ros.bench.reasoning import rescore as rescore_file
     from coc_ros.bench.reasoning import run_reasoning_bench
 
-    task_list = [t.strip() for t in tasks.split(",")] if tasks else list(bbh_data.DEFAULT_TASKS)
-    unknown = [t for t in task_list if t not in bbh_data.TASKS]
+    if rescore is not None:
+        rescore_file(rescore)
+        return
+    task_list = (list(bbh.QUICK_TASKS) if tasks == "quick" else [t.strip() for t in tasks.split(",")] if tasks
+                 else list(bbh.TASKS))
+    unknown = [t for t in task_list if t not in bbh.TASKS]
     if unknown or limit < 1:
-        Console(stderr=True).print(f"[red]error:[/red] unknown task(s) {unknown}; known: {', '.join(bbh_data.TASKS)}"
+        Console(stderr=True).print(f"[red]error:[/red] unknown task(s) {unknown}; known: {', '.join(bbh.TASKS)}"
                                    if unknown else "[red]error:[/red] --limit must be >= 1")
         raise typer.Exit(2)
     run_reasoning_bench(_llm(llm, config), modes=[m.strip() for m in modes.split(",")], tasks=task_list,
-                        limit=limit, seed=seed, out=out)
+                        limit=limit, seed=seed, out=out, runs_dir=runs_dir)
 
 
 @bench_app.command("lmulator-cache", help="LMulator latency with and without KV-cache reuse of the prompt prefix.")
