@@ -99,3 +99,17 @@ def test_summary_averages_over_bbh_tasks_and_its_split():
     assert s["per_family"] == {"logical_deduction": 50.0, "snarks": 100.0}
     assert s["accuracy"] == 75.0 and s["algorithmic"] == 50.0 and s["nlp"] == 100.0
     assert s["per_question"] == 75.0
+
+
+def test_cli_rescore_prints_the_readme_table(tmp_path):
+    from typer.testing import CliRunner
+
+    from coc_ros.cli import app
+
+    items = bbh.load_task(TASK, 3, seed=0)
+    _run(NamedScriptedLLM(_replies(items, right=True)), tmp_path)
+    result = CliRunner().invoke(app, ["bench", "reasoning", "--rescore", str(tmp_path / "out.json")])
+    assert result.exit_code == 0, result.output
+    assert f"| {TASK} (algorithmic) | 100.0 | ? |" in result.output and "verdicts changed: 0" in result.output
+    bad = CliRunner().invoke(app, ["bench", "reasoning", "--tasks", "no_such_task"])
+    assert bad.exit_code == 2

@@ -349,7 +349,11 @@ def rescore(path: Path, console: Console | None = None) -> dict[str, Any]:
     console = console or Console()
     data = json.loads(Path(path).read_text())
     meta = data["meta"]
-    results = [ItemResult(**r) for r in data["results"]]
+    try:
+        results = [ItemResult(**r) for r in data["results"]]
+    except TypeError as exc:
+        raise ValueError(f"{path} is not a results file of this benchmark version ({exc}); only files written "
+                         "since results keep the scored prediction can be re-scored") from None
     changed = []
     for r in results:
         item = bbh.Item(r.task, r.item_id, "", r.target, tuple(r.choices) if r.choices else None)
@@ -359,8 +363,10 @@ def rescore(path: Path, console: Console | None = None) -> dict[str, Any]:
             r.correct = verdict
     summary = summarize(results, meta["modes"], meta["tasks"])
     print_table(summary, meta["modes"], meta["tasks"], console)
-    console.print(markdown_table(summary, meta["modes"], meta["tasks"]), markup=False, highlight=False)
-    console.print(f"re-scored {len(results)} runs from {path}; verdicts changed: {len(changed)}")
+    console.print(markdown_table(summary, meta["modes"], meta["tasks"]), markup=False, highlight=False,
+                  soft_wrap=True)
+    console.print(f"re-scored {len(results)} runs from {path}; verdicts changed: {len(changed)}", markup=False,
+                  highlight=False, soft_wrap=True)
     for line in changed:
-        console.print("  " + line, markup=False)
+        console.print("  " + line, markup=False, highlight=False, soft_wrap=True)
     return summary

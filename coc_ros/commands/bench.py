@@ -30,7 +30,7 @@ def _llm(spec: Optional[str], config: Optional[str]):
                    "per question).")
 def reasoning(
     modes: str = typer.Option("direct,cot,coc-interweave", help="comma-separated modes"),
-    tasks: Optional[str] = typer.Option(None, help="comma-separated BBH tasks, or 'quick' for 10 of them "
+    tasks: Optional[str] = typer.Option(None, help="comma-separated BBH tasks, 'quick' for 10 of them or 'all' "
                                                    "(default: all 27 subtasks of BBH's 23 tasks)"),
     limit: int = typer.Option(8, help="questions per task"),
     seed: int = typer.Option(0, help="sampling seed"),
@@ -48,8 +48,8 @@ def reasoning(
     if rescore is not None:
         rescore_file(rescore)
         return
-    task_list = (list(bbh.QUICK_TASKS) if tasks == "quick" else [t.strip() for t in tasks.split(",")] if tasks
-                 else list(bbh.TASKS))
+    named = {"quick": list(bbh.QUICK_TASKS), "all": list(bbh.TASKS), None: list(bbh.TASKS)}
+    task_list = named[tasks] if tasks in named else [t.strip() for t in tasks.split(",")]
     unknown = [t for t in task_list if t not in bbh.TASKS]
     if unknown or limit < 1:
         Console(stderr=True).print(f"[red]error:[/red] unknown task(s) {unknown}; known: {', '.join(bbh.TASKS)}"
