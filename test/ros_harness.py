@@ -1,37 +1,34 @@
-"""Helpers for the ROS integration tests: node processes on a private DDS domain, an action client, bag reading.
+"""Helpers for the ROS integration tests: node processes on a private DDS domain (coc_ros.launcher), the CLI's
+action client with background goals, calls over the product's service-call layer, bag reading.
 
-Not a test module itself (test_ros_*.py import it). Every wait is a condition with a timeout.
+Not a test module itself (test_ros_*.py import it). Every wait is a condition with a timeout. When a test of a
+module failed, its node logs are copied to runs/test_logs/<module>-<time>/ (git-ignored) before the temporary
+directory goes.
 """
 from __future__ import annotations
 
 import json
 import os
-import random
+import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
+import pytest
+
+from coc_ros.launcher import DomainLease, NodeLauncher, ros_env
+from coc_ros.ros.bag import read_trace
 
 REPO = Path(__file__).resolve().parents[1]
 DISCOVERY_S = 20.0
-
-
-def ros_env(domain_id: int, log_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(ROS_DOMAIN_ID=str(domain_id), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", ROS_LOG_DIR=str(log_dir),
-               PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
-    env.pop("ROS_LOCALHOST_ONLY", None)
-    return env
-
-
-def pick_domain_id() -> int:
-    """A domain unlikely to be used by a parallel test run on this machine (0..101 are the portable ones)."""
-    return random.Random(os.getpid() * 7919 + time.time_ns()).randrange(20, 100)
+KEPT_LOGS = REPO / "runs" / "test_logs"
+# coc_server parameters every test module uses: a lost call must fail within seconds, not after 600 s; and the
+# scripted LLMs hold exactly one program's replies, so no re-prompting (repair, intent check) asks for more
+SERVER_PARAMS = {"service_wait_s": 10.0, "lm_timeout_s": 20.0, "skill_timeout_s": 30.0, "max_seconds": 60.0,
+                 "techniques": json.dumps({"repair": False, "intent_check": False})}
 
 
 def wait_until(cond: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
@@ -46,58 +43,50 @@ def wait_until(cond: Callable[[], Any], timeout: float, what: str, interval: flo
 
 
 class NodeProcs:
-    """Starts coc_ros node executables as separate processes, each with its own params file and log."""
+    """coc_ros nodes as separate processes on a leased test domain, each start with its own params file and log."""
 
-    def __init__(self, tmp: Path, domain_id: int):
+    def __init__(self, tmp: Path, request: pytest.FixtureRequest):
         self.tmp = tmp
-        self.env = ros_env(domain_id, tmp / "ros_log")
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.logs: dict[str, Path] = {}
-        self.starts: dict[str, int] = {}
+        self.lease = DomainLease("test")
+        self.domain = self.lease.domain
+        self.env = ros_env(self.domain, tmp / "ros_log")
+        self.launcher = NodeLauncher(self.env, log_dir=tmp)
+        self._session = request.session
+        self._failed_before = request.session.testsfailed
+        self._module = request.node.name.rsplit("/", 1)[-1].removesuffix(".py")
 
-    def start(self, name: str, params: dict[str, Any]) -> subprocess.Popen:
-        n = self.starts[name] = self.starts.get(name, 0) + 1
-        pfile = self.tmp / f"{name}_{n}.yaml"
-        pfile.write_text(yaml.safe_dump({name: {"ros__parameters": params}}))
-        log = self.tmp / f"{name}_{n}.log"
-        self.logs[name] = log
-        with open(log, "wb") as fh:
-            proc = subprocess.Popen([sys.executable, "-m", f"coc_ros.nodes.{name}", "--ros-args",
-                                     "--params-file", str(pfile)], cwd=REPO, env=self.env, stdout=fh,
-                                    stderr=subprocess.STDOUT)
-        self.procs[name] = proc
-        return proc
+    def start(self, name: str, params: dict[str, Any]) -> Any:
+        return self.launcher.start(name, params=params)
 
     def log(self, name: str) -> str:
-        p = self.logs.get(name)
-        return p.read_text(errors="replace")[-4000:] if p and p.exists() else ""
+        return self.launcher.log_tail(name)
 
-    def stop(self, name: str, sig: int = signal.SIGINT, timeout: float = 10.0) -> int | None:
-        proc = self.procs.pop(name, None)
-        if proc is None:
-            return None
-        if proc.poll() is None:
-            proc.send_signal(sig)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        return proc.returncode
+    def stop(self, name: str, sig: int = signal.SIGINT) -> int | None:
+        return self.launcher.stop(name, sig)
 
     def check_alive(self) -> None:
-        for name, proc in self.procs.items():
-            if proc.poll() is not None:
-                raise AssertionError(f"node {name} exited with {proc.returncode}:\n{self.log(name)}")
+        self.launcher.check_alive()
 
     def close(self) -> dict[str, int | None]:
-        return {name: self.stop(name) for name in list(self.procs)}
+        """Stop every node; keep the logs when a test of this module failed; free the domain."""
+        codes = self.launcher.close()
+        self.lease.release()
+        if self._session.testsfailed > self._failed_before:
+            self.keep_logs()
+        return codes
+
+    def keep_logs(self) -> Path:
+        dest = KEPT_LOGS / f"{self._module}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        shutil.copytree(self.tmp, dest, ignore=shutil.ignore_patterns("bags"), dirs_exist_ok=True)
+        print(f"\n[ros_harness] node logs of {self._module} kept in {dest}", file=sys.stderr)
+        return dest
 
 
 class GoalRun:
-    """One goal sent through a real ActionClient; collects feedback and the result."""
+    """One goal sent in the background through the CLI's action client; collects feedback and the result, so a
+    test can cancel or kill things mid-goal."""
 
-    def __init__(self, client: "RosClient", instruction: str, mode: str = "", max_seconds: float = 0.0):
+    def __init__(self, client: RosClient, instruction: str, mode: str = "", max_seconds: float = 0.0):
         from coc_ros.action import ExecuteInstruction
 
         self.feedback: list[Any] = []
@@ -136,20 +125,17 @@ class GoalRun:
         return t
 
 
-def _coc_client_class() -> type:
-    from coc_ros.nodes.client import CocClient
-
-    return CocClient
-
-
 class RosClient:
-    """The CLI's action client (coc_ros.nodes.client.CocClient) plus what tests need: discovery waits and goals
-    that run in the background (GoalRun) so a test can cancel or kill things mid-goal."""
+    """The CLI's action client (coc_ros.ros.goal_client.GoalClient) plus what tests need: discovery waits,
+    background goals, and service calls through the product's ServiceCaller (heartbeat, lost-call retry)."""
 
-    def __init__(self, domain_id: int, log_dir: Path):
-        os.environ.update(ros_env(domain_id, log_dir))
-        self._client = _coc_client_class()("test_client")
+    def __init__(self, procs: NodeProcs):
+        os.environ.update(procs.env)  # rclpy reads the domain and discovery range at init
+        from coc_ros.ros.goal_client import GoalClient
+
+        self._client = GoalClient("test_client")
         self.node, self.action = self._client.node, self._client.action
+        self._callers: dict[str, Any] = {}
 
     def wait_for_service(self, srv_type: Any, name: str, timeout: float = DISCOVERY_S) -> None:
         client = self.node.create_client(srv_type, name)
@@ -165,6 +151,22 @@ class RosClient:
     def wait_for_server(self, timeout: float = DISCOVERY_S) -> None:
         if not self._client.wait_for_server(timeout):
             raise TimeoutError(f"action server /coc/execute not available within {timeout:g} s")
+
+    def call(self, srv_type: Any, name: str, request: Any, heartbeat: str, timeout: float = 20.0) -> Any:
+        """One call through a long-lived ServiceCaller per service (as coc_server makes them)."""
+        from coc_ros.ros.heartbeat import HeartbeatMonitor
+        from coc_ros.ros.service_call import ServiceCaller
+
+        caller = self._callers.get(name)
+        if caller is None:
+            beat = self._callers.get(heartbeat) or HeartbeatMonitor(self.node, heartbeat)
+            self._callers[heartbeat] = beat
+            caller = self._callers[name] = ServiceCaller(self.node, srv_type, name, what=name, heartbeat=beat,
+                                                         wait_s=DISCOVERY_S, repeat_safe=True)
+        return caller.call(request, timeout_s=timeout)
+
+    def get_world(self) -> dict[str, str]:
+        return self._client.get_world(timeout=20.0)
 
     def send(self, instruction: str, mode: str = "", max_seconds: float = 0.0) -> GoalRun:
         return GoalRun(self, instruction, mode, max_seconds)
@@ -185,9 +187,13 @@ def read_bag(path: str | Path) -> dict[str, list[Any]]:
 
 
 def trace_from_bag(path: str | Path) -> list[dict[str, Any]]:
-    return [{"kind": m.kind, "executor": m.executor, "line": m.line, "source": m.source, "run_id": m.run_id,
-             "detail": json.loads(m.detail_json or "{}")} for m in read_bag(path).get("/coc/trace", [])]
+    return read_trace(Path(path))[0]
 
 
 def program_reply(code: str) -> str:
     return f"```python\n{code.strip()}\n```"
+
+
+def write_script(path: Path, replies: list[str]) -> Path:
+    path.write_text(json.dumps(replies))
+    return path

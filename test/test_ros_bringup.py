@@ -1,10 +1,12 @@
 """bringup: a node that cannot start makes bringup stop the others and exit non-zero; SIGINT stops all cleanly.
+Also: the launcher's domain ranges are disjoint and clear of this machine's ephemeral ports.
 
 Run: .venv/bin/python -m pytest -q test/test_ros_bringup.py
 """
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +14,8 @@ import sys
 import pytest
 import yaml
 
-from ros_harness import REPO, RosClient, pick_domain_id, ros_env
+from coc_ros.launcher import DOMAINS, DomainLease, domain_ports, ephemeral_ports, ros_env
+from ros_harness import DISCOVERY_S, REPO
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -30,22 +33,49 @@ def _params(tmp_path, skill_backend: str):
     return p
 
 
-def test_bringup_exits_nonzero_when_a_node_dies(tmp_path):
-    env = ros_env(pick_domain_id(), tmp_path / "log")
-    proc = subprocess.run([sys.executable, "-m", "coc_ros.nodes.bringup", "--params", str(_params(tmp_path, "moveit"))],
+@pytest.fixture
+def domain():
+    lease = DomainLease("test")
+    yield lease.domain
+    lease.release()
+
+
+def test_domain_ranges_are_disjoint_and_below_the_ephemeral_ports():
+    ids = [d for r in DOMAINS.values() for d in r]
+    assert len(ids) == len(set(ids))
+    eph_low, _ = ephemeral_ports()
+    assert all(domain_ports(d)[1] < eph_low for d in ids), (eph_low, max(ids))
+
+
+def test_a_leased_domain_is_not_handed_out_twice():
+    held = DomainLease("bench")
+    try:
+        for _ in range(3 * len(DOMAINS["bench"])):  # each lease starts at a random ID of the range
+            other = DomainLease("bench")
+            other.release()
+            assert other.domain != held.domain and other.domain in DOMAINS["bench"]
+    finally:
+        held.release()
+
+
+def test_bringup_exits_nonzero_when_a_node_dies(tmp_path, domain):
+    env = ros_env(domain, tmp_path / "log")
+    proc = subprocess.run([sys.executable, "-m", "coc_ros.launcher", "--params", str(_params(tmp_path, "moveit"))],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "moveit_py" in proc.stderr and "node skill_server exited with code 1" in proc.stderr
 
 
-def test_bringup_forwards_sigint(tmp_path):
-    domain = pick_domain_id()
+def test_bringup_forwards_sigint(tmp_path, domain):
     env = ros_env(domain, tmp_path / "log")
-    proc = subprocess.Popen([sys.executable, "-m", "coc_ros.nodes.bringup", "--params", str(_params(tmp_path, "fake"))],
+    proc = subprocess.Popen([sys.executable, "-m", "coc_ros.launcher", "--params", str(_params(tmp_path, "fake"))],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    client = RosClient(domain, tmp_path / "log")
+    os.environ.update(env)
+    from coc_ros.ros.goal_client import GoalClient
+
+    client = GoalClient("test_bringup")
     try:
-        client.wait_for_server()
+        assert client.wait_for_server(DISCOVERY_S), "coc_server did not come up"
     finally:
         client.close()
     proc.send_signal(signal.SIGINT)

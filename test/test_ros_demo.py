@@ -46,7 +46,7 @@ def test_demo_puts_the_red_cube_in_the_trash_bin(tmp_path):
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     assert lines, proc.stderr[-3000:]
     summary = json.loads(lines[-1])
-    nodes_log = (out / "nodes.log").read_text(errors="replace")[-3000:] if (out / "nodes.log").exists() else ""
+    nodes_log = "\n".join(p.read_text(errors="replace")[-1500:] for p in sorted((out / "logs").glob("*.log")))
     assert proc.returncode == 0 and summary["success"], (summary, proc.stderr[-3000:], nodes_log)
     assert set(summary) >= {"success", "answer", "bag", "world", "images", "error"}
     assert summary["answer"] == "done" and summary["error"] == ""
@@ -59,5 +59,5 @@ def test_demo_puts_the_red_cube_in_the_trash_bin(tmp_path):
     lm_lines = [e for e in trace if e["kind"] == "line" and e["executor"] == "lm"]
     assert len(lm_lines) == len(names) and all("is_red" in e["source"] for e in lm_lines)
     assert any(e["executor"] == "robot" and "pick_place" in e["source"] for e in trace)
-    # every node shut down cleanly (bringup exits non-zero otherwise and the demo reports it in nodes.log)
-    assert "exited with code" not in nodes_log
+    # every node shut down cleanly (the demo reports any other exit code in its summary)
+    assert "node_exit_codes" not in summary, summary["node_exit_codes"]

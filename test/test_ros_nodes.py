@@ -11,15 +11,7 @@ import time
 
 import pytest
 
-from ros_harness import (
-    NodeProcs,
-    RosClient,
-    pick_domain_id,
-    program_reply,
-    read_bag,
-    trace_from_bag,
-    wait_until,
-)
+from ros_harness import SERVER_PARAMS, NodeProcs, RosClient, program_reply, read_bag, trace_from_bag, wait_until
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -45,16 +37,14 @@ SUCCEEDED, CANCELED, ABORTED = 4, 5, 6
 
 
 @pytest.fixture(scope="module")
-def ros(tmp_path_factory):
+def ros(tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("ros_nodes")
-    domain = pick_domain_id()
-    procs = NodeProcs(tmp, domain)
+    procs = NodeProcs(tmp, request)
     bag_dir = tmp / "bags"
     procs.start("skill_server", {"backend": "fake", "fake_motion_s": 0.25})
     procs.start("recorder", {"bag_dir": str(bag_dir)})
-    procs.start("coc_server", {"bag_dir": str(bag_dir), "service_wait_s": 10.0, "dead_after_s": 5.0,
-                               "max_seconds": 60.0})
-    client = RosClient(domain, tmp / "ros_log")
+    procs.start("coc_server", {"bag_dir": str(bag_dir), **SERVER_PARAMS, "dead_after_s": 5.0})
+    client = RosClient(procs)
     from coc_ros.srv import GetWorld
 
     try:

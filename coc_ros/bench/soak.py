@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import yaml
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+from coc_ros.launcher import DomainLease, NodeLauncher, ros_env
+from coc_ros.ros.goal_client import GoalClient, GoalFailed
 
 RSS_GROWTH_LIMIT_MB = 50.0
 FD_GROWTH_LIMIT = 5
 
 PROGRAMS = [("answer = 6 * 7", [], "42"), ("answer = is_fruit('apple')", ["True"], "True")]
+# the scripted LLM holds exactly each goal's replies: no re-prompting techniques may ask for more
+SERVER_PARAMS = {"record": False, "service_wait_s": 20.0, "max_seconds": 60.0, "lm_timeout_s": 20.0,
+                 "techniques": json.dumps({"repair": False, "intent_check": False})}
 
 
 def script_replies(total: int) -> list[str]:
@@ -34,44 +39,7 @@ def script_replies(total: int) -> list[str]:
     return replies
 
 
-class _Nodes:
-    def __init__(self, tmp: Path, domain: int):
-        self.tmp = tmp
-        self.env = dict(os.environ, ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-                        ROS_LOG_DIR=str(tmp / "ros_log"), PYTHONUNBUFFERED="1")
-        self.env.pop("ROS_LOCALHOST_ONLY", None)
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, params: dict[str, Any]) -> subprocess.Popen:
-        pfile = self.tmp / f"{name}.yaml"
-        pfile.write_text(yaml.safe_dump({name: {"ros__parameters": params}}))
-        with open(self.tmp / f"{name}.log", "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", f"coc_ros.nodes.{name}", "--ros-args", "--params-file",
-                                     str(pfile)], env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.procs[name] = proc
-        return proc
-
-    def log(self, name: str) -> str:
-        p = self.tmp / f"{name}.log"
-        return p.read_text(errors="replace")[-3000:] if p.exists() else ""
-
-    def close(self) -> dict[str, int | None]:
-        codes = {}
-        for name, proc in self.procs.items():
-            if proc.poll() is None:
-                proc.send_signal(2)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
-            codes[name] = proc.returncode
-        return codes
-
-
 def _measure(pid: int) -> dict[str, Any]:
-    import psutil  # noqa: PLC0415
-
     p = psutil.Process(pid)
     return {"fds": p.num_fds(), "rss_mb": p.memory_info().rss / 2**20,
             "children": len(p.children(recursive=True)), "threads": p.num_threads()}
@@ -82,21 +50,21 @@ def run_soak(n: int = 200, warmup: int = 4, print_table: bool = True, goal_timeo
     """Run the soak; return the measurements (see module docstring)."""
     with tempfile.TemporaryDirectory(prefix="coc_soak_") as tmp_name:
         tmp = Path(tmp_name)
-        domain = random.Random(os.getpid() * 31 + time.time_ns()).randrange(102, 230)
         script = tmp / "script.json"
         script.write_text(json.dumps(script_replies(n + warmup)))
-        nodes = _Nodes(tmp, domain)
+        lease = DomainLease("soak")
+        nodes = NodeLauncher(ros_env(lease.domain, tmp / "ros_log"), log_dir=tmp)
         client = None
         try:
-            nodes.start("skill_server", {"backend": "fake", "fake_motion_s": 0.0})
-            nodes.start("lmulator", {"llm": f"scripted:{script}"})
-            server = nodes.start("coc_server", {"record": False, "service_wait_s": 20.0, "max_seconds": 60.0})
-            client = _client(domain, tmp)
+            nodes.start("skill_server", params={"backend": "fake", "fake_motion_s": 0.0})
+            nodes.start("lmulator", params={"llm": f"scripted:{script}"})
+            server = nodes.start("coc_server", params=SERVER_PARAMS)
+            client = _client(nodes)
             failures: list[str] = []
             for i in range(warmup):
                 ok, err = _goal(client, f"warmup {i}", PROGRAMS[i % 2][2], goal_timeout_s)
                 if not ok:
-                    raise RuntimeError(f"warmup goal {i} failed: {err}\n{nodes.log('coc_server')}")
+                    raise RuntimeError(f"warmup goal {i} failed: {err}\n{nodes.log_tail('coc_server')}")
             before = _measure(server.pid)
             t0 = time.monotonic()
             successes = 0
@@ -106,12 +74,12 @@ def run_soak(n: int = 200, warmup: int = 4, print_table: bool = True, goal_timeo
                 if not ok and len(failures) < 5:
                     failures.append(f"goal {i}: {err}")
             seconds = time.monotonic() - t0
-            time.sleep(0.3)
             after = _measure(server.pid)
         finally:
             if client is not None:
                 client.close()
             codes = nodes.close()
+            lease.release()
     report = {
         "n": n, "successes": successes, "failures": failures, "seconds": round(seconds, 2),
         "goals_per_s": round(n / seconds, 2), "fds_before": before["fds"], "fds_after": after["fds"],
@@ -129,9 +97,6 @@ def run_soak(n: int = 200, warmup: int = 4, print_table: bool = True, goal_timeo
 
 
 def _print(r: dict[str, Any]) -> None:
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
-
     t = Table(title=f"soak: {r['n']} goals through /coc/execute ({'OK' if r['ok'] else 'FAILED'})")
     t.add_column("metric")
     t.add_column("before")
@@ -149,24 +114,18 @@ def _print(r: dict[str, Any]) -> None:
         Console().print(f"[red]{f}[/red]")
 
 
-def _client(domain: int, tmp: Path) -> Any:
-    """The CLI's action client (coc_ros.nodes.client.CocClient) on the soak's private DDS domain."""
-    os.environ.update(ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-                      ROS_LOG_DIR=str(tmp / "ros_log"))
-    os.environ.pop("ROS_LOCALHOST_ONLY", None)
-    from coc_ros.nodes.client import CocClient  # noqa: PLC0415
-
-    client = CocClient("soak_client")
+def _client(nodes: NodeLauncher) -> GoalClient:
+    """The CLI's action client (coc_ros.ros.goal_client.GoalClient) on the soak's private DDS domain."""
+    os.environ.update(nodes.env)  # rclpy reads the domain and discovery range at init
+    client = GoalClient("soak_client")
     if not client.wait_for_server(60.0):
         client.close()
         raise RuntimeError("coc_server did not come up within 60 s")
     return client
 
 
-def _goal(client: Any, instruction: str, expected: str, timeout: float) -> tuple[bool, str]:
+def _goal(client: GoalClient, instruction: str, expected: str, timeout: float) -> tuple[bool, str]:
     """One goal; ok when it succeeded with the expected answer."""
-    from coc_ros.nodes.client import GoalFailed  # noqa: PLC0415
-
     try:
         _status, res = client.run_goal(instruction, timeout=timeout)
     except GoalFailed as exc:

@@ -8,6 +8,7 @@ answer without asking (tests, dry runs). Every decision is printed as one line: 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from typing import Any, Optional
@@ -48,15 +49,13 @@ def approve(
         typer.echo("error: --count must be >= 0", err=True)
         raise typer.Exit(2)
     if domain_id is not None:
-        import os  # noqa: PLC0415
-
         os.environ["ROS_DOMAIN_ID"] = str(domain_id)
-    try:
-        import rclpy  # noqa: PLC0415
-        from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor  # noqa: PLC0415
+    try:  # here, not at the top: `coc-ros ask` must work without ROS
+        import rclpy
+        from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
-        from coc_ros.nodes import common  # noqa: PLC0415
-        from coc_ros.srv import ApproveMotion  # noqa: PLC0415
+        from coc_ros.ros import names
+        from coc_ros.srv import ApproveMotion
     except ImportError as exc:
         typer.echo(f"error: ROS 2 (rclpy) is not available: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -87,10 +86,10 @@ def approve(
 
     rclpy.init(args=None)
     node = rclpy.create_node("coc_approver")
-    node.create_service(ApproveMotion, common.APPROVE_MOTION, serve)
+    node.create_service(ApproveMotion, names.APPROVE_MOTION, serve)
     executor = SingleThreadedExecutor()
     executor.add_node(node)
-    print(f"serving {common.APPROVE_MOTION} ({mode}); Ctrl-C to stop", flush=True)
+    print(f"serving {names.APPROVE_MOTION} ({mode}); Ctrl-C to stop", flush=True)
     try:
         while rclpy.ok() and not done.is_set():
             executor.spin_once(timeout_sec=0.1)

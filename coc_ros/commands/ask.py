@@ -7,12 +7,9 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.syntax import Syntax
 
 from coc_ros.core.types import CocError, Mode, TraceEvent
-
-EXECUTOR_STYLE = {"python": ("py ", "green"), "lm": ("LM ", "magenta"), "robot": ("bot", "cyan"),
-                  "system": ("sys", "dim")}
+from coc_ros.trace_view import TraceView
 
 
 def register(app: typer.Typer) -> None:
@@ -45,26 +42,11 @@ def ask(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
 
+    view = TraceView(console, summary=False)  # the result is printed below
+
     def show(event: TraceEvent) -> None:
-        if as_json:
-            return
-        if event.kind == "program":
-            console.rule("program")
-            console.print(Syntax(event.source, "python", line_numbers=True))
-            console.rule("trace")
-        elif event.kind in ("line", "answer"):
-            tag, style = EXECUTOR_STYLE.get(event.executor, ("?  ", "white"))
-            delta = ", ".join(f"{k}={v}" for k, v in event.state_delta.items())
-            source = event.source.replace("\n", " ")[:44]
-            console.print(f"[{style}]{tag}[/{style}] {event.line:>3}  {source:<44} [dim]{delta[:60]}[/dim]",
-                          overflow="ellipsis", no_wrap=True)
-            for call in event.detail.get("lm_calls", []):
-                console.print(f"         [magenta]LMulator: {call['expression'][:80]} -> {call['value'][:60]}[/magenta]")
-            for call in event.detail.get("robot_calls", []):
-                outcome = call.get("error") or call.get("result", "")
-                console.print(f"         [cyan]robot: {call['skill']}({', '.join(call['args'])}) -> {outcome[:60]}[/cyan]")
-            if "output" in event.detail:
-                console.print(f"         [dim]printed: {event.detail['output'].strip()[:100]}[/dim]")
+        if not as_json:
+            view.show(event)
 
     engine = Engine(client, limits=limits)
     result = engine.run(question, mode, on_event=show)

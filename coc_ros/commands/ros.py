@@ -1,20 +1,19 @@
 """`coc-ros send-goal | demo | bag-show | bringup`: the ROS side of the CLI.
 
-- send-goal: an rclpy ActionClient for /coc/execute with live feedback; Ctrl-C cancels the goal.
-- demo: brings every node up on a fresh ROS_DOMAIN_ID (loopback discovery), renders the scene, sends one goal,
-  prints the trace, renders again, shuts everything down. With --json the last stdout line is a JSON object
+- send-goal: an ActionClient for /coc/execute (coc_ros.ros.goal_client) printing the goal's live trace;
+  Ctrl-C cancels the goal.
+- demo: brings every node up on a private ROS_DOMAIN_ID (loopback discovery), renders the scene, sends one goal,
+  prints the live trace, renders again, shuts everything down. With --json the last stdout line is a JSON object
   with keys success, answer, bag, world, images, error (plus run_id, program, status).
-- bag-show: prints the trace recorded in a bag (rosbags only; no ROS needed).
-- bringup: all nodes as processes from one params YAML (coc_ros.nodes.bringup).
+- bag-show: prints the trace recorded in a bag (rosbags only; no ROS needed); --json for machines.
+- bringup: all nodes as processes from one params YAML (coc_ros.launcher).
+Traces print through coc_ros.trace_view, the renderer `coc-ros ask` uses.
 """
 from __future__ import annotations
 
 import json
 import os
-import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,8 +23,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-STATUS = {0: "unknown", 1: "accepted", 2: "executing", 3: "canceling", 4: "succeeded", 5: "canceled", 6: "aborted"}
-COLORS = {"python": "cyan", "lm": "magenta", "robot": "yellow", "system": "dim", "generator": "blue"}
+from coc_ros.trace_view import TraceView
 
 
 def register(app: typer.Typer) -> None:
@@ -36,17 +34,23 @@ def register(app: typer.Typer) -> None:
 
 
 # ------------------------------------------------------------------------------------------------- helpers
-def _feedback_printer(console: Console):
-    def show(fb: Any) -> None:
-        color = COLORS.get(fb.executor, "white")
-        state = f"  [dim]-> {escape(fb.state_summary)}[/dim]" if fb.state_summary else ""
-        src = fb.source.strip().splitlines()[0] if fb.source.strip() else ""
-        console.print(f"[{color}]{fb.step:>4} {fb.executor:<6}[/{color}] L{fb.line:<3} {escape(src)}{state}",
-                      highlight=False)
-    return show
+def feedback_event(fb: Any) -> dict[str, Any]:
+    """An action feedback message as a (thinner) trace event: the live view when the trace topic is not matched."""
+    delta = dict(part.partition("=")[::2] for part in fb.state_summary.split("; ") if part)
+    return {"kind": "line", "executor": fb.executor, "line": fb.line, "source": fb.source, "state_delta": delta,
+            "detail": {}}
+
+
+def _follow(client: Any, view: TraceView) -> dict[str, Any]:
+    """run_goal callbacks that print the goal as it runs: its trace events, else its feedback."""
+    if client.trace_connected():
+        return {"on_event": view.show}
+    return {"on_feedback": lambda fb: view.show(feedback_event(fb))}
 
 
 def _result_dict(status: int, result: Any) -> dict[str, Any]:
+    from coc_ros.ros.goal_client import STATUS
+
     try:
         world = json.loads(result.world_json) if result.world_json else {}
     except json.JSONDecodeError:
@@ -86,20 +90,20 @@ def send_goal(
     timeout: float = typer.Option(600.0, help="Seconds to wait for the result (then the goal is canceled)."),
     server_timeout: float = typer.Option(20.0, help="Seconds to wait for the action server to appear."),
 ) -> None:
-    from coc_ros.nodes.client import CocClient, GoalFailed
+    from coc_ros.ros.goal_client import GoalClient, GoalFailed
 
     console = Console(stderr=as_json)
     interrupted = _sigint_event()
-    client = CocClient("coc_send_goal")
+    client = GoalClient("coc_send_goal")
     try:
         if not client.wait_for_server(server_timeout):
             console.print(f"[red]no coc_server: action /coc/execute not found within {server_timeout:g} s "
                           "(is `coc-ros bringup` running on this ROS_DOMAIN_ID?)[/red]")
             raise typer.Exit(2)
-        status, result = client.run_goal(instruction, mode=mode, timeout=timeout,
-                                         on_feedback=_feedback_printer(console), interrupted=interrupted)
+        status, result = client.run_goal(instruction, mode=mode, timeout=timeout, interrupted=interrupted,
+                                         **_follow(client, TraceView(console, summary=False)))
     except GoalFailed as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     finally:
         client.close()
@@ -111,10 +115,21 @@ def send_goal(
 
 
 # ------------------------------------------------------------------------------------------------- demo
+def _scene_arg(scene: str) -> str:
+    """A built-in scene name as is, a path to a scene YAML made absolute (the nodes may run elsewhere);
+    either is loaded once here so a bad one fails before any node starts."""
+    from coc_ros.sim.scene import load_scene
+
+    path = Path(scene).expanduser()
+    value = str(path.resolve()) if path.suffix in (".yaml", ".yml") or os.sep in scene else scene
+    load_scene(value)
+    return value
+
+
 def demo(
     instruction: str = typer.Argument(..., help="e.g. 'put the red cube in the trash bin'"),
     llm: str = typer.Option("local", help="local | openai | scripted:PATH"),
-    scene: str = typer.Option("blocks", help="config/scenes/<scene>.yaml: blocks | sort | kitchen"),
+    scene: str = typer.Option("blocks", help="a built-in scene (blocks | sort | kitchen) or a path to a scene YAML"),
     seed: int = typer.Option(0, help="scene randomisation seed"),
     perception: str = typer.Option("camera", help="camera | ground_truth"),
     mode: str = typer.Option("", help="engine mode (server default when empty)"),
@@ -127,46 +142,55 @@ def demo(
     import yaml
 
     from coc_ros.config import load_yaml
-    from coc_ros.nodes.bringup import default_params
-    from coc_ros.nodes.client import CocClient, GoalFailed
+    from coc_ros.launcher import NODES, DomainLease, NodeLauncher, default_params, ros_env
+    from coc_ros.ros.goal_client import GoalClient, GoalFailed
+    from coc_ros.sim.scene import SceneError
 
     console = Console(stderr=as_json)
+    try:
+        scene = _scene_arg(scene)
+    except SceneError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
     out = (out or Path(f"coc_demo_{time.strftime('%Y%m%d-%H%M%S')}")).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    logs = out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     cfg = load_yaml(params or default_params())
+
     def section(node: str) -> dict[str, Any]:
         return cfg.setdefault(node, {}).setdefault("ros__parameters", {})
+
     section("lmulator")["llm"] = llm
     section("skill_server").update(backend="sim", scene=scene, seed=seed, perception=perception)
     section("recorder")["bag_dir"] = str(out / "bags")
     section("coc_server")["bag_dir"] = str(out / "bags")
     params_file = out / "params.yaml"
     params_file.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    domain = int(os.environ.get("COC_ROS_DOMAIN_ID") or random.Random(time.time_ns() ^ os.getpid()).randrange(1, 101))
-    os.environ.update(ROS_DOMAIN_ID=str(domain), ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-                      ROS_LOG_DIR=str(out / "ros_log"))
-    console.print(f"[dim]ROS_DOMAIN_ID={domain}, params {params_file}, node logs {out / 'nodes.log'}[/dim]")
+    lease = None if os.environ.get("COC_ROS_DOMAIN_ID") else DomainLease("demo")
+    domain = int(os.environ["COC_ROS_DOMAIN_ID"]) if lease is None else lease.domain
+    os.environ.update(ros_env(domain, out / "ros_log"))
+    console.print(f"[dim]ROS_DOMAIN_ID={domain}, params {params_file}, node logs in {logs}[/dim]")
     interrupted = _sigint_event()
-    log = open(out / "nodes.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "coc_ros.nodes.bringup", "--params", str(params_file)],
-                            stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    launcher = NodeLauncher(dict(os.environ), log_dir=logs)
     client = None
     summary: dict[str, Any] = {"success": False, "answer": None, "bag": "", "world": {}, "images": {}, "error": ""}
     try:
-        client = CocClient("coc_demo")
+        for name in NODES:
+            launcher.start(name, params_file=params_file)
+        client = GoalClient("coc_demo")
         deadline = time.monotonic() + startup_timeout
         while not client.wait_for_server(0.5):
-            if proc.poll() is not None:
-                raise GoalFailed(f"the nodes did not start (bringup exited {proc.returncode}); "
-                                 f"see {out / 'nodes.log'}:\n{(out / 'nodes.log').read_text(errors='replace')[-2000:]}")
+            dead = launcher.exited()
+            if dead is not None:
+                raise GoalFailed(f"node {dead[0]} did not start (exit code {dead[1]}):\n{launcher.log_tail(dead[0])}")
             if time.monotonic() > deadline or interrupted.is_set():
-                raise GoalFailed(f"coc_server did not come up within {startup_timeout:g} s; see {out / 'nodes.log'}")
+                raise GoalFailed(f"coc_server did not come up within {startup_timeout:g} s; see {logs}")
         before = str(out / "before.png")
         client.get_world(before, timeout=max(10.0, deadline - time.monotonic()))
         summary["images"]["before"] = before
         console.print(f"[bold]goal:[/bold] {escape(instruction)}")
-        status, result = client.run_goal(instruction, mode=mode, timeout=timeout,
-                                         on_feedback=_feedback_printer(console), interrupted=interrupted)
+        status, result = client.run_goal(instruction, mode=mode, timeout=timeout, interrupted=interrupted,
+                                         **_follow(client, TraceView(console, summary=False)))
         d = _result_dict(status, result)
         after = str(out / "after.png")
         summary["world"] = client.get_world(after) or d["world"]
@@ -181,63 +205,42 @@ def demo(
     finally:
         if client is not None:
             client.close()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+        codes = launcher.close()
+        if lease is not None:
+            lease.release()
+    bad = {name: code for name, code in codes.items() if code not in (0, -signal.SIGINT)}
+    if bad:
+        console.print(f"[red]nodes that did not shut down cleanly: {bad}; see {logs}[/red]")
+        summary["node_exit_codes"] = bad
     if as_json:
         print(json.dumps(summary, default=str), flush=True)
     raise typer.Exit(0 if summary["success"] else 1)
 
 
 # ------------------------------------------------------------------------------------------------- bag-show
-def read_trace(path: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The /coc/trace events of a bag (as dicts) and the message count of every topic."""
-    from rosbags.highlevel import AnyReader
-
-    from coc_ros.nodes.common import trace_msg_to_dict
-
-    events: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
-    with AnyReader([Path(path)]) as reader:
-        for conn, _ts, raw in reader.messages():
-            counts[conn.topic] = counts.get(conn.topic, 0) + 1
-            if conn.topic == "/coc/trace":
-                events.append(trace_msg_to_dict(reader.deserialize(raw, conn.msgtype)))
-    return events, counts
-
-
 def bag_show(
     path: Path = typer.Argument(..., help="A bag directory written by the recorder."),
     as_json: bool = typer.Option(False, "--json", help="Print {events, topics} as JSON."),
 ) -> None:
+    from coc_ros.ros.bag import read_trace
+
     if not path.exists():
-        Console(stderr=True).print(f"[red]no such bag: {path}[/red]")
+        Console(stderr=True).print(f"[red]no such bag: {escape(str(path))}[/red]")
         raise typer.Exit(2)
     try:
         events, counts = read_trace(path)
-    except Exception as exc:  # noqa: BLE001 - rosbags errors are the message
-        Console(stderr=True).print(f"[red]cannot read bag {path}: {type(exc).__name__}: {exc}[/red]")
+    except Exception as exc:  # whatever rosbags raises for a broken bag is the message
+        Console(stderr=True).print(f"[red]cannot read bag {escape(str(path))}: {type(exc).__name__}: "
+                                   f"{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     if as_json:
         print(json.dumps({"events": events, "topics": counts}, default=str))
         return
     console = Console()
-    for e in events:
-        color = COLORS.get(e["executor"], "white")
-        src = (e["source"] or "").strip().splitlines()
-        text = src[0] if src else ""
-        if e["kind"] in ("run_start", "run_end", "error"):
-            text = json.dumps(e["detail"], default=str)[:300]
-        delta = "; ".join(f"{k}={v}" for k, v in (e["state_delta"] or {}).items())
-        delta = f"  [dim]-> {escape(delta[:200])}[/dim]" if delta else ""
-        console.print(f"[{color}]{e['step']:>4} {e['kind']:<9} {e['executor']:<6}[/{color}] L{e['line']:<3} "
-                      f"{escape(text)}{delta}", highlight=False)
-    console.print("[dim]" + ", ".join(f"{t}: {n}" for t, n in sorted(counts.items())) + "[/dim]")
+    view = TraceView(console)
+    for event in events:
+        view.show(event)
+    console.print("[dim]" + escape(", ".join(f"{t}: {n}" for t, n in sorted(counts.items()))) + "[/dim]")
 
 
 # ------------------------------------------------------------------------------------------------- bringup
@@ -245,7 +248,7 @@ def bringup(
     params: Optional[Path] = typer.Option(None, help="params YAML (default config/coc_ros.yaml)"),
     nodes: str = typer.Option("", help="comma-separated nodes (default: the file's bringup.nodes)"),
 ) -> None:
-    from coc_ros.nodes import bringup as b
+    from coc_ros import launcher
 
     argv = (["--params", str(params)] if params else []) + (["--nodes", nodes] if nodes else [])
-    b.main(argv)
+    launcher.main(argv)

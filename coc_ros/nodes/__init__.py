@@ -1,4 +1,4 @@
-"""Thin rclpy adapters around the engine, the LMulator, the skill backends and the bag recorder.
-
-Each module is one executable with a `main()`; only this package (and coc_ros.commands.ros) imports rclpy.
+"""The node executables: coc_server, lmulator, skill_server, recorder. One module-level Node subclass per module
+and a `main()` that spins it; the plumbing they share lives in coc_ros.ros, the process launcher in
+coc_ros.launcher.
 """

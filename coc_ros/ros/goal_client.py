@@ -1,110 +1,166 @@
-"""A small rclpy client for the CLI (send-goal, demo): action goals with feedback, GetWorld calls.
+"""The CLI's action client (`send-goal`, `demo`, the benchmarks and the tests use it): ExecuteInstruction goals
+with feedback and the goal's live trace, and GetWorld calls over the shared service-call layer.
 
-The node spins in a background thread; callers wait on Events with timeouts.
+Distinct from coc_ros.ros.remote, coc_server's service callers. The node spins in a background thread on its
+own rclpy context (so a process may hold several clients); callers wait on Events with timeouts.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import threading
 import time
 from typing import Any, Callable
 
-from coc_ros.nodes import common
+import rclpy
+from rclpy.action import ActionClient
+from rclpy.action.client import ClientGoalHandle
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.signals import SignalHandlerOptions
+
+from coc_ros.action import ExecuteInstruction
+from coc_ros.msg import TraceEvent as TraceEventMsg
+from coc_ros.ros import names
+from coc_ros.ros.bag import trace_msg_to_dict
+from coc_ros.ros.heartbeat import HeartbeatMonitor
+from coc_ros.ros.qos import trace_qos
+from coc_ros.ros.service_call import ServiceCaller, ServiceUnavailable
+from coc_ros.srv import GetWorld
+
+STATUS = {0: "unknown", 1: "accepted", 2: "executing", 3: "canceling", 4: "succeeded", 5: "canceled", 6: "aborted"}
 
 
 class GoalFailed(Exception):
-    pass
+    """The goal could not be sent, was rejected, or produced no result."""
 
 
-class CocClient:
+@dataclasses.dataclass
+class GoalTimes:
+    """Monotonic times of a goal's milestones as this client saw them (for `coc-ros bench latency`)."""
+
+    sent: float = 0.0
+    accepted: float | None = None
+    first_feedback: float | None = None
+    result: float | None = None
+
+
+EventCallback = Callable[[dict[str, Any]], None]
+
+
+class GoalClient:
+    """Sends ExecuteInstruction goals to coc_server and follows them."""
+
     def __init__(self, name: str = "coc_cli") -> None:
-        import os  # noqa: PLC0415
-
-        import rclpy  # noqa: PLC0415
-        from rclpy.action import ActionClient  # noqa: PLC0415
-        from rclpy.executors import SingleThreadedExecutor  # noqa: PLC0415
-
-        from coc_ros.action import ExecuteInstruction  # noqa: PLC0415
-        from coc_ros.srv import GetWorld  # noqa: PLC0415
-
-        self._types = (ExecuteInstruction, GetWorld)
         self.context = rclpy.Context()
-        rclpy.init(context=self.context, signal_handler_options=rclpy.signals.SignalHandlerOptions.NO)
+        rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
         self.node = rclpy.create_node(f"{name}_{os.getpid()}", context=self.context)
-        self.action = ActionClient(self.node, ExecuteInstruction, common.ACTION)
-        self.world = self.node.create_client(GetWorld, common.SKILL_GET_WORLD)
+        self.action = ActionClient(self.node, ExecuteInstruction, names.ACTION)
+        self.world = ServiceCaller(self.node, GetWorld, names.SKILL_GET_WORLD, what="skill_server node",
+                                   heartbeat=HeartbeatMonitor(self.node, names.SKILL_HEARTBEAT), repeat_safe=True)
+        self._on_event: EventCallback | None = None
+        self._run_id = ""
+        self._trace_sub = self.node.create_subscription(TraceEventMsg, names.TRACE, self._on_trace, trace_qos())
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
-        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True, name=f"{name}-spin")
         self._thread.start()
 
-    def _spin(self) -> None:
-        try:
-            self.executor.spin()
-        except Exception:  # noqa: BLE001 - context shut down
-            pass
-
     def wait_for_server(self, timeout: float) -> bool:
-        return self.action.wait_for_server(timeout_sec=timeout)
+        """The action server, and (briefly) its trace publisher, so the live trace starts at run_start."""
+        if not self.action.wait_for_server(timeout_sec=timeout):
+            return False
+        deadline = time.monotonic() + min(timeout, 5.0)
+        while self._trace_sub.get_publisher_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return True
+
+    def trace_connected(self) -> bool:
+        """Whether coc_server's /coc/trace publisher is matched, so a goal's trace events will arrive."""
+        return self._trace_sub.get_publisher_count() > 0
 
     def get_world(self, image_path: str = "", timeout: float = 30.0) -> dict[str, str]:
-        if not self.world.wait_for_service(timeout_sec=timeout):
-            raise GoalFailed(f"service {common.SKILL_GET_WORLD} not available within {timeout:g} s")
-        done = threading.Event()
-        fut = self.world.call_async(self._types[1].Request(image_path=image_path))
-        fut.add_done_callback(lambda _f: done.set())
-        if not done.wait(timeout):
-            raise GoalFailed("get_world did not answer")
-        resp = fut.result()
+        try:
+            resp = self.world.call(GetWorld.Request(image_path=image_path), timeout_s=timeout, wait_s=timeout)
+        except ServiceUnavailable as exc:
+            raise GoalFailed(f"get_world: {exc}") from None
         if not resp.success:
             raise GoalFailed(f"get_world failed: {resp.error}")
         return json.loads(resp.world_json or "{}")
 
+    def _on_trace(self, msg: TraceEventMsg) -> None:
+        """Events of the goal in flight: its run is the first run_start after the goal was accepted."""
+        on_event = self._on_event
+        if on_event is None:
+            return
+        if not self._run_id and msg.kind == "run_start":
+            self._run_id = msg.run_id
+        if msg.run_id and msg.run_id == self._run_id:
+            on_event(trace_msg_to_dict(msg))
+
     def run_goal(self, instruction: str, *, mode: str = "", max_seconds: float = 0.0, timeout: float = 600.0,
-                 on_feedback: Callable[[Any], None] | None = None,
-                 interrupted: threading.Event | None = None) -> tuple[int, Any]:
-        """Send a goal and wait for its result; setting `interrupted` cancels it. Returns (status, result)."""
-        goal = self._types[0].Goal(instruction=instruction, mode=mode, max_seconds=float(max_seconds))
+                 on_feedback: Callable[[Any], None] | None = None, on_event: EventCallback | None = None,
+                 interrupted: threading.Event | None = None,
+                 times: GoalTimes | None = None) -> tuple[int, ExecuteInstruction.Result]:
+        """Send a goal and wait for its result; setting `interrupted` cancels it. Returns (status, result).
+
+        on_event gets the goal's trace events (dicts, as coc_ros.ros.bag.trace_msg_to_dict makes them);
+        on_feedback the action's feedback messages."""
+        times = times or GoalTimes()
+        goal = ExecuteInstruction.Goal(instruction=instruction, mode=mode, max_seconds=float(max_seconds))
         accepted, done = threading.Event(), threading.Event()
         box: dict[str, Any] = {}
 
         def on_result(fut: Any) -> None:
+            times.result = time.monotonic()
             box["res"] = fut.result()
             done.set()
 
         def on_goal(fut: Any) -> None:
-            box["handle"] = handle = fut.result()
+            handle: ClientGoalHandle = fut.result()
+            box["handle"] = handle
+            times.accepted = time.monotonic()
             accepted.set()
             if handle.accepted:
                 handle.get_result_async().add_done_callback(on_result)
             else:
                 done.set()
 
-        fb_cb = (lambda msg: on_feedback(msg.feedback)) if on_feedback else None
-        self.action.send_goal_async(goal, feedback_callback=fb_cb).add_done_callback(on_goal)
-        if not accepted.wait(30):
-            raise GoalFailed("the action server did not answer the goal request")
-        if not box["handle"].accepted:
-            raise GoalFailed("goal rejected")
+        def feedback(msg: Any) -> None:
+            if times.first_feedback is None:
+                times.first_feedback = time.monotonic()
+            if on_feedback is not None:
+                on_feedback(msg.feedback)
+
+        self._run_id, self._on_event = "", on_event
+        try:
+            times.sent = time.monotonic()
+            self.action.send_goal_async(goal, feedback_callback=feedback).add_done_callback(on_goal)
+            if not accepted.wait(30):
+                raise GoalFailed("the action server did not answer the goal request")
+            if not box["handle"].accepted:
+                raise GoalFailed("goal rejected")
+            self._wait(box["handle"], done, timeout, interrupted)
+        finally:
+            self._on_event = None
+        return box["res"].status, box["res"].result
+
+    @staticmethod
+    def _wait(handle: ClientGoalHandle, done: threading.Event, timeout: float,
+              interrupted: threading.Event | None) -> None:
+        """Until the result; cancel on interrupt or timeout and give the server 10 s more to answer."""
         deadline = time.monotonic() + timeout
         canceled = False
         while not done.wait(0.1):
-            if interrupted is not None and interrupted.is_set() and not canceled:
-                box["handle"].cancel_goal_async()
+            want_cancel = (interrupted is not None and interrupted.is_set()) or time.monotonic() > deadline
+            if want_cancel and not canceled:
+                handle.cancel_goal_async()
                 canceled = True
-                deadline = min(deadline, time.monotonic() + 10)
-            if time.monotonic() > deadline:
-                if not canceled:
-                    box["handle"].cancel_goal_async()
-                    canceled = True
-                    deadline = time.monotonic() + 10
-                    continue
+                deadline = time.monotonic() + 10
+            elif canceled and time.monotonic() > deadline:
                 raise GoalFailed("no result after canceling the goal")
-        return box["res"].status, box["res"].result
 
     def close(self) -> None:
-        import rclpy  # noqa: PLC0415
-
         self.executor.shutdown(timeout_sec=1)
         self.node.destroy_node()
         rclpy.try_shutdown(context=self.context)
