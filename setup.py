@@ -5,7 +5,7 @@ file only serves `pip install -e .` so the `coc-ros` CLI and node executables la
 """
 from setuptools import find_packages, setup
 
-NODES = ["coc_server", "lmulator", "skill_server", "recorder", "bringup"]
+NODES = ["coc_server", "lmulator", "skill_server", "recorder"]
 
 setup(
     name="coc_ros",
@@ -18,6 +18,7 @@ setup(
     package_data={"coc_ros": ["engine/prompts/*.txt", "engine/prompts/*.yaml", "bench/data/*"]},
     entry_points={
         "console_scripts": ["coc-ros=coc_ros.cli:main"]
-        + [f"{n}=coc_ros.nodes.{n}:main" for n in NODES],
+        + [f"{n}=coc_ros.nodes.{n}:main" for n in NODES]
+        + ["bringup=coc_ros.launcher:main"],
     },
 )
