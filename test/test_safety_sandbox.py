@@ -11,9 +11,10 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def test_suite_is_big_enough_and_names_are_unique():
-    assert len(CASES) >= 30
+    assert len(CASES) >= 100
     assert len({c.name for c in CASES}) == len(CASES)
-    for category in ("import", "introspection", "builtins", "modules", "limits", "lm-injection", "robot"):
+    for category in ("import", "introspection", "builtins", "modules", "syntax", "forms", "proxies", "stdlib",
+                     "limits", "lm-injection", "robot"):
         assert any(c.category == category for c in CASES), category
 
 
@@ -53,3 +54,59 @@ def test_static_check_rejects_dynamic_format_receiver():
     with pytest.raises(Exception, match="literal format string"):
         policy.check_program(ast.parse("s = 'x'\ny = s.format(1)"))
     policy.check_program(ast.parse("y = '{0[1]} {a.real}'.format([1, 2], a=3)"))
+
+
+@pytest.mark.parametrize("source", [
+    "match x:\n    case C(__globals__=g):\n        pass",
+    "async def f():\n    pass",
+    "try:\n    pass\nexcept* ValueError:\n    pass",
+])
+def test_static_check_refuses_syntax_outside_the_allowlist(source):
+    import ast
+
+    with pytest.raises(Exception, match="not allowed|not supported"):
+        policy.check_program(ast.parse(source))
+
+
+def test_static_check_refuses_node_types_it_does_not_know(monkeypatch):
+    import ast
+
+    tree = ast.parse("x = 1")
+    monkeypatch.setattr(policy, "ALLOWED_NODES", policy.ALLOWED_NODES - {ast.Assign})
+    with pytest.raises(Exception, match="the syntax 'Assign' is not allowed"):
+        policy.check_program(tree)
+
+
+def test_audit_hook_settings_are_frozen_in_its_closure(monkeypatch):
+    from coc_ros.core.types import Abort
+
+    hook = policy._make_audit_hook(policy.ALLOWED_MODULES, frozenset())
+    monkeypatch.setattr(policy, "BLOCKED_AUDIT_PREFIXES", ())
+    monkeypatch.setattr(policy, "Abort", RuntimeError)
+    with pytest.raises(Abort, match="blocked by the sandbox: open"):
+        hook("open", ("/etc/passwd", "r", 0))
+    with pytest.raises(Abort, match="os.system"):
+        hook("os.system", (b"id",))
+    hook("open", (1, "w", 0))  # the worker's own standard streams stay usable
+
+
+def test_import_and_module_proxies_are_frozen_and_leak_nothing(monkeypatch):
+    import copy
+
+    from coc_ros.core.types import Abort
+
+    monkeypatch.setattr(policy, "MODULE_ATTRIBUTE_DENYLIST", {})
+    monkeypatch.setattr(policy, "ALLOWED_MODULES", frozenset({"os"}))
+    operator = policy.restricted_import("operator")
+    with pytest.raises(Abort):
+        operator.attrgetter
+    with pytest.raises(Abort, match="import of 'os' is not allowed"):
+        policy.restricted_import("os", fromlist=("system",))
+    typing = policy.restricted_import("typing")
+    assert copy.copy(typing) is typing and copy.deepcopy(typing) is typing
+    with pytest.raises(TypeError, match="cannot be copied"):
+        typing.__reduce_ex__(4)
+    with pytest.raises(AttributeError) as info:
+        typing.no_such_name
+    assert info.value.obj is None or isinstance(info.value.obj, policy.ModuleProxy)  # never the real module
+    assert info.value.__context__ is None  # nor an inner AttributeError that holds it
