@@ -3,6 +3,7 @@ re-running finished questions, results of another prompt version or model are ne
 written JSON reproduces its summary and the README table."""
 from __future__ import annotations
 
+import fcntl
 import json
 
 import pytest
@@ -69,6 +70,16 @@ def test_other_prompt_version_or_model_is_never_merged(tmp_path, monkeypatch):
     other = ScriptedLLM(_replies(items, right=False))  # names no model: never resumed
     _run(other, tmp_path)
     assert other.remaining == 0
+
+
+def test_a_second_concurrent_run_of_the_same_model_is_refused(tmp_path):
+    items = bbh.load_task(TASK, 3, seed=0)
+    _run(NamedScriptedLLM(_replies(items, right=True)), tmp_path)
+    (lock,) = (tmp_path / "journal").glob("*.lock")
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # another process is running the benchmark for this model
+        with pytest.raises(RuntimeError, match="another benchmark run"):
+            _run(NamedScriptedLLM([]), tmp_path)
 
 
 def test_rescoring_the_json_reproduces_the_table(tmp_path):

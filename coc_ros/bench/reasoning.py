@@ -13,13 +13,16 @@ recomputes the table from such a file without a model.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import statistics
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +199,29 @@ def run_reasoning_bench(llm: LLMClient, *, modes: list[str], tasks: list[str], l
     fingerprint = model_fingerprint(llm)
     runs_dir.mkdir(parents=True, exist_ok=True)
     journal = _journal_path(runs_dir, llm, fingerprint)
+    with _exclusive(journal):
+        return _run_with_journal(llm, journal, fingerprint, modes=modes, tasks=tasks, items=items,
+                                 versions=versions, limit=limit, seed=seed, out=out, limits=limits, console=console)
+
+
+@contextlib.contextmanager
+def _exclusive(journal: Path) -> Iterator[None]:
+    """One writer per journal: a second run of the same model fails at once instead of duplicating work."""
+    with open(journal.with_suffix(".lock"), "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another benchmark run is writing {journal}; wait for it or stop it") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_with_journal(llm: LLMClient, journal: Path, fingerprint: str, *, modes: list[str], tasks: list[str],
+                      items: dict[str, list[bbh.Item]], versions: dict[str, str], limit: int, seed: int, out: Path,
+                      limits: Limits | None, console: Console) -> dict[str, Any]:
+    """The run proper, holding the journal's lock: reuse valid rows, run the rest, write ``out``."""
     wanted = {(t, it.id, m): (versions[t], _question_sha(it)) for t in tasks for it in items[t] for m in modes}
     done: dict[tuple[str, str, str], ItemResult] = {}
     for r in _read_journal(journal):
