@@ -143,3 +143,12 @@ def test_seccomp_filter_jumps_stay_inside_the_program():
         if code & 0x07 == 0x05:  # BPF_JMP
             assert index + 1 + max(jt, jf) < len(prog)
     assert prog[-1] == (0x06, 0, 0, 0x7FFF0000)  # default: allow
+
+
+def test_doctor_lists_every_layer_from_a_real_worker():
+    from coc_ros.commands.doctor import sandbox_layers
+
+    layers = sandbox_layers()
+    assert [layer["name"] for layer in layers] == [
+        "environment", "no_new_privs", "unprivileged user", "landlock", "seccomp"]
+    assert all(layer["active"] and layer["detail"] for layer in layers), layers

@@ -19,6 +19,7 @@ from typing import Any
 
 from coc_ros.engine.lmulator import LMulator
 from coc_ros.engine.runner import Engine
+from coc_ros.engine.techniques import Techniques
 from coc_ros.core.types import Limits, RunResult
 from coc_ros.llm.scripted import ScriptedLLM
 
@@ -365,7 +366,7 @@ CASES: list[Case] = [
           robot=True),
     _case("move_to_strings", "robot", "answer = move_to('here', 0.0, 0.5)", "program", r"move_to needs numbers",
           robot=True),
-    _case("motion_budget", "robot", "for i in range(100):\n    pick_place('red_cube', 'box')\nanswer = 1", "program",
+    _case("motion_budget", "robot", "for i in range(100):\n    move_to(0.3, 0.0, 0.3 + (i % 2) * 0.1)\nanswer = 1", "program",
           r"motion limit reached: 40 motions per goal", robot=True),
     _case("unknown_robot_kwarg", "robot", "answer = pick_place('red_cube', 'box', force=True)", "program",
           r"invalid_argument: pick_place: .*unexpected keyword", robot=True),
@@ -389,14 +390,17 @@ def _children() -> set[int]:
 def make_engine(case: Case, sentinel: Path) -> tuple[Engine, Any]:
     robot = None
     if case.robot:
-        from coc_ros.nodes.fake_backend import FakeSkillBackend  # noqa: PLC0415
+        from coc_ros.robot.fake_backend import FakeSkillBackend  # noqa: PLC0415
         from coc_ros.robot.api import RobotAPI  # noqa: PLC0415
 
         robot = RobotAPI(FakeSkillBackend(motion_s=0.0))
     sub = lambda text: text.replace(SENTINEL, str(sentinel))  # noqa: E731
     llm = ScriptedLLM([sub(_fenced(case.program))] + [sub(r) for r in case.replies])
     limits = Limits(**{"timeout_s": 20.0, **dict(case.limits)})
-    return Engine(llm, limits=limits, robot=robot), robot
+    # Containment is under test, not the engine's recovery: no re-prompting after a robot error or a goal without
+    # motion (each would ask the scripted LM for one more program).
+    techniques = Techniques(repair=False, intent_check=False)
+    return Engine(llm, limits=limits, robot=robot, techniques=techniques), robot
 
 
 def check_case(case: Case, tmp_dir: Path | None = None) -> dict[str, Any]:
