@@ -15,7 +15,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["coc_ros", "coc_ros.*"]),
     include_package_data=True,
-    package_data={"coc_ros": ["engine/prompts/*.txt", "engine/prompts/*.yaml", "bench/data/*"]},
+    package_data={"coc_ros": ["engine/data/*.yaml", "bench/data/*", "bench/data/*/*"]},
     entry_points={
         "console_scripts": ["coc-ros=coc_ros.cli:main"]
         + [f"{n}=coc_ros.nodes.{n}:main" for n in NODES]

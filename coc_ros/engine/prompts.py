@@ -25,12 +25,17 @@ COC_SYSTEM = (
 
 ROBOT_SYSTEM = (
     "\nYou also control a robot arm through these functions (they really move the robot):\n"
-    "- detect_objects() -> list of str: names of the objects on the table, e.g. ['red_cube', 'banana'].\n"
-    "- pick_place(obj, target): pick the object named obj and put it in/on target (a container or object name).\n"
+    "- detect_objects() -> list of str: the exact names of the objects on the table, e.g. ['red_cube', 'banana'].\n"
+    "- pick_place(obj, target): pick the object named obj and put it in/on target (a place or an object name).\n"
+    "- get_color(obj) -> str, get_shape(obj) -> str ('cube', 'cylinder', ...), get_size(obj) -> float (metres): "
+    "what the camera sees; use these, never a helper, for colour, shape and size.\n"
     "- say(text): tell the user something.\n"
     "Use only names returned by detect_objects() or listed as places. Places: {places}.\n"
-    "Call semantic helpers you do NOT define (e.g. is_recyclable(obj)) to decide what to do with each object, and "
-    "set `answer` to a short summary of what you did."
+    "If the instruction describes a container instead of naming it, choose it with a helper, e.g. "
+    "target = find_place('the grass-coloured container'); its value will be one of the places.\n"
+    "Call semantic helpers you do NOT define (e.g. is_recyclable(obj)) to decide what to do with each object. "
+    "An instruction to do something needs pick_place calls; a question needs only `answer`. "
+    "Set `answer` to a short summary of what you did, or to the answer of the question."
 )
 
 LMULATOR_SYSTEM = (
@@ -185,3 +190,43 @@ def type_hint(hints: dict[str, Any]) -> str:
     if expect == "list":
         return "The program iterates over this value: reply with a Python list."
     return ""
+
+
+# ------------------------------------------------------------------------------------------ repair and intent
+def repair_request(error: str, objects: list[str], places: list[str], done: list[tuple[str, str]]) -> str:
+    """Tell the program writer exactly what failed, which names exist and which motions already happened."""
+    moved = ", ".join(f"pick_place({o!r}, {t!r})" for o, t in done) or "nothing yet"
+    return (f"Running that program failed: {error}\n"
+            f"Valid object names: {', '.join(objects) or '(none detected)'}. Places: {', '.join(places) or '(none)'}.\n"
+            f"Already done (these motions happened; do not repeat them): {moved}.\n"
+            "Write the complete corrected program for the rest of the task, from the world as it is now. "
+            "Use only the valid names.")
+
+
+INTENT_FEEDBACK = ("The instruction asks the robot to do something, but that program made no robot motion. "
+                   "Write a program that performs it with pick_place calls on the detected objects.")
+INTENT_SYSTEM = ("You read instructions given to a robot arm. Answer Yes if the instruction asks the robot to move, "
+                 "put, place, sort, prepare or arrange objects; answer No if it only asks a question or for "
+                 "information.")
+INTENT_SHOTS: list[tuple[str, str]] = [
+    ("Stack the plates on the tray.", "Yes"),
+    ("How many apples do you see?", "No"),
+    ("把杯子放到桌子上。", "Yes"),
+    ("Tell me which of these items are heavy.", "No"),
+]
+_QUESTION_START = re.compile(r"^\s*(how|what|which|who|whom|whose|why|when|where|is|are|does|do|did|can|could|"
+                             r"tell me|count|list|name)\b", re.IGNORECASE)
+
+
+def intent_messages(instruction: str) -> list[Message]:
+    messages: list[Message] = [{"role": "system", "content": INTENT_SYSTEM}]
+    for q, a in INTENT_SHOTS:
+        messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+    messages.append({"role": "user", "content": instruction[:2000]})
+    return messages
+
+
+def looks_like_question(instruction: str) -> bool:
+    """Without log-probs: an instruction that is phrased as a question asks for an answer, not for motion."""
+    text = instruction.strip()
+    return text.endswith(("?", "？")) or bool(_QUESTION_START.match(text))

@@ -6,6 +6,7 @@ The engine owns the order of things (generate, then execute in the sandbox, then
 from __future__ import annotations
 
 
+import dataclasses
 import json
 import re
 import threading
@@ -18,10 +19,16 @@ from coc_ros.core.program import extract_program, parse_program
 from coc_ros.engine.prompts import (
     COT_SYSTEM,
     DIRECT_SYSTEM,
+    INTENT_FEEDBACK,
     FewShot,
     coc_messages,
+    intent_messages,
+    looks_like_question,
+    repair_request,
     text_messages,
 )
+from coc_ros.engine.shots import load_examples
+from coc_ros.engine.techniques import Techniques
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest, LMulatorProtocol
 from coc_ros.core.types import (
     Canceled,
@@ -32,11 +39,15 @@ from coc_ros.core.types import (
     RunResult,
     TraceEvent,
 )
-from coc_ros.llm.base import LLMClient, LLMError, Message
+from coc_ros.llm.base import LLMClient, LLMError, Message, OptionScorer, supports
 from coc_ros.sandbox.host import SandboxRun, WorkerFailed
 from coc_ros.sandbox.policy import check_program
 
 GENERATION_TOKENS = {Mode.DIRECT: 96, Mode.COT: 512}
+MAX_REPAIR_ROUNDS = 2
+# Failures the program writer can fix from the error message (a robot error, a real exception, an LMulator value
+# the program could not use). Limits, cancel and sandbox violations end the goal as they are.
+REPAIRABLE = frozenset({"program", "simulation", "error"})
 PROGRAM_TOKENS = 640
 _ANSWER_RE = re.compile(r"(?:the answer is|answer:)\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 
@@ -56,11 +67,12 @@ class Engine:
     """Chain of Code over an LLM, a LMulatorProtocol (LMulator) and optionally a robot."""
 
     def __init__(self, llm: LLMClient, *, simulator: LMulatorProtocol | None = None, robot: Any | None = None,
-                 limits: Limits | None = None):
+                 limits: Limits | None = None, techniques: Techniques | None = None):
         self.llm = llm
         self.simulator = simulator or LMulator(llm)
         self.robot = robot
         self.limits = limits or Limits()
+        self.techniques = techniques or Techniques()
 
     def run(self, question: str, mode: str | Mode = Mode.COC_INTERWEAVE, *,
             on_event: Callable[[TraceEvent], None] | None = None, cancel: threading.Event | None = None,
@@ -84,6 +96,7 @@ class _Run:
         self.deadline = self.start + timeout_s
         self.timeout_s = timeout_s
         self.last_exchange: dict[str, Any] = {}
+        self.memo: dict[tuple[str, str, str], SimReply] = {}  # pure helper calls answered once per run
         self.result = RunResult(run_id=run_id, question=question if len(question) <= 2000 else question[:2000] + "...",
                                 mode="", success=False)
 
@@ -186,16 +199,58 @@ class _Run:
                   state_delta={"answer": repr(self.result.answer)}, detail={"completion": text, **self.last_exchange})
 
     def _chain_of_code(self, mode: Mode) -> None:
-        r = self.result
+        """Write a program and run it; on a robot goal, repair it from exact errors and check it acted."""
         robot = self.engine.robot
+        techniques = self.engine.techniques
         places = robot.places() if robot is not None else None
-        examples = self.fewshot.coc_examples or (robot.examples() if robot is not None else [])
-        if not examples:
-            from coc_ros.engine.examples import GENERAL_EXAMPLES  # noqa: PLC0415 - only needed without task shots
+        examples = list(self.fewshot.coc_examples) or list(
+            load_examples("robot_examples" if robot is not None else "general_examples"))
+        messages = coc_messages(self.question, examples, places)
+        if robot is not None:
+            robot.on_grounding = lambda fix: self.emit("grounding", "system", detail=fix)
+        self._write_program(messages)
+        repairs = intent_retries = 0
+        while True:
+            try:
+                self._execute_program(mode)
+            except CocError as exc:
+                if not (robot is not None and techniques.repair and exc.kind in REPAIRABLE
+                        and repairs < MAX_REPAIR_ROUNDS):
+                    raise
+                repairs += 1
+                feedback = repair_request(str(exc), robot.object_names(), places or [], robot.done)
+                self.emit("repair", "generator", detail={"round": repairs, "error": str(exc)[:1000]})
+                messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
+                                       {"role": "user", "content": feedback}]
+                self._write_program(messages)
+                continue
+            if (robot is None or not techniques.intent_check or robot.motions or robot.done
+                    or not self._asks_to_act()):
+                return
+            if intent_retries >= 1:
+                err = CocError("the instruction asks the robot to act, but the program made no robot motion "
+                               "(pick_place/move_to), also after being asked again")
+                err.kind = "intent"
+                raise err
+            intent_retries += 1
+            self.emit("intent", "system", detail={"message": INTENT_FEEDBACK})
+            messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
+                                   {"role": "user", "content": INTENT_FEEDBACK}]
+            self._write_program(messages)
 
-            examples = GENERAL_EXAMPLES
+    def _asks_to_act(self) -> bool:
+        """Whether the instruction asks for motion (not only an answer): the model's Yes/No log-odds where the
+        backend gives them, else the instruction's form (a question asks for an answer)."""
+        if supports(self.engine.llm, OptionScorer):
+            self._count_lm_call()
+            scores = self.engine.llm.score_options(intent_messages(self.question), ["Yes", "No"])
+            return scores["Yes"] > scores["No"]
+        return not looks_like_question(self.question)
+
+    def _write_program(self, messages: list[Message]) -> None:
+        r = self.result
         start = time.monotonic()
-        completion = self._complete(coc_messages(self.question, examples, places), PROGRAM_TOKENS)
+        completion = self._complete(messages, PROGRAM_TOKENS)
         r.completion = completion
         r.program = extract_program(completion)
         if len(r.program) > self.engine.limits.max_program_chars:
@@ -204,6 +259,9 @@ class _Run:
                   detail={"completion": completion, **self.last_exchange})
         if not r.program.strip():
             raise CocError("the model wrote no program (empty completion)")
+
+    def _execute_program(self, mode: Mode) -> None:
+        r = self.result
         try:
             parsed = parse_program(r.program)
         except SyntaxError as exc:
@@ -216,14 +274,42 @@ class _Run:
         check_program(parsed.tree)  # static sandbox check, also done by the worker; fail before starting it
         self._run_in_sandbox(mode)
 
-    def _simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str]) -> SimReply:
+    def _simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str],
+                  hints: dict[str, Any] | None = None) -> SimReply:
+        hints = self._ground_hints(dict(hints or {})) if kind == "call" else {}
+        memo_key = (kind, expression, hints.get("decision", ""))
+        if kind == "call" and self.engine.techniques.memoize and memo_key in self.memo:
+            cached = self.memo[memo_key]
+            return dataclasses.replace(cached, prompt_tokens=0, completion_tokens=0,
+                                       detail={**cached.detail, "memo": True})
         self._count_lm_call()
         reply = self.engine.simulator.simulate(SimRequest(
             run_id=self.result.run_id, question=self.question, program=self.result.program, line=line,
-            source=source, kind=kind, expression=expression, state=state))
+            source=source, kind=kind, expression=expression, state=state, hints=hints))
         self.result.prompt_tokens += reply.prompt_tokens
         self.result.completion_tokens += reply.completion_tokens
+        if kind == "call":
+            self.memo[memo_key] = reply
         return reply
+
+    def _ground_hints(self, hints: dict[str, Any]) -> dict[str, Any]:
+        """Add what only the host knows: the names that exist (for names) and the scene's objects (peers for
+        calibration), plus the technique switches."""
+        techniques = self.engine.techniques
+        hints["calibrate"] = techniques.calibrate
+        hints["grammar"] = techniques.grammar
+        robot = self.engine.robot
+        if robot is None:
+            if hints.get("decision") in ("name", "names"):
+                hints["decision"] = "free"
+            return hints
+        objects = robot.object_names()
+        if hints.get("decision") in ("name", "names"):
+            hints["options"] = objects if hints.get("role") == "object" else robot.places() + objects
+        args = hints.get("args") or []
+        if hints.get("decision") in ("bool", "choice") and args and args[0] in objects:
+            hints["peers"] = objects
+        return hints
 
     def _simulate_program(self) -> None:
         start = time.monotonic()
@@ -246,8 +332,9 @@ class _Run:
 
         def simulate(message: dict[str, Any]) -> dict[str, Any]:
             reply = self._simulate(message["kind"], message["line"], message["source"], message["expression"],
-                                   message["state"])
-            return {"value": reply.value, "prompt_id": reply.prompt_id, "reply_id": reply.reply_id}
+                                   message["state"], message.get("hints"))
+            return {"value": reply.value, "prompt_id": reply.prompt_id, "reply_id": reply.reply_id,
+                    "detail": reply.detail}
 
         sandbox = SandboxRun(
             limits=self.engine.limits, simulate=simulate,

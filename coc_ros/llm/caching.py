@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
-from coc_ros.llm.base import Completion, LLMClient, Message
+from coc_ros.llm.base import Completion, ConstrainedDecoder, LLMClient, Message, OptionScorer, supports
 
 
 class CachingLLM:
@@ -15,6 +15,36 @@ class CachingLLM:
         self._cache: dict[str, Completion] = {}
         self._lock = threading.Lock()
         self.hits = 0
+        self._scores: dict[str, dict[str, float]] = {}
+
+    @property
+    def capabilities_enabled(self) -> bool:
+        """Offer scoring/constrained decoding exactly when the wrapped backend does."""
+        return supports(self.inner, OptionScorer) or supports(self.inner, ConstrainedDecoder)
+
+    def score_options(self, messages: list[Message], options: list[str]) -> dict[str, float]:
+        key = json.dumps([messages, options], sort_keys=True)
+        with self._lock:
+            if key in self._scores:
+                self.hits += 1
+                return dict(self._scores[key])
+        scores = self.inner.score_options(messages, options)
+        with self._lock:
+            self._scores[key] = dict(scores)
+        return scores
+
+    def complete_choice(self, messages: list[Message], choices: list[str], *, many: bool = False,
+                        max_tokens: int = 128) -> Completion:
+        key = json.dumps([messages, choices, many, max_tokens], sort_keys=True)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self.hits += 1
+                return cached
+        completion = self.inner.complete_choice(messages, choices, many=many, max_tokens=max_tokens)
+        with self._lock:
+            self._cache[key] = completion
+        return completion
 
     def complete(self, messages: list[Message], *, max_tokens: int = 512, stop: list[str] | None = None) -> Completion:
         key = json.dumps([messages, max_tokens, stop or []], sort_keys=True)

@@ -1,6 +1,10 @@
-"""A backend that replays given strings in order: for unit tests and for reproducing a run exactly."""
+"""A backend that replays given strings in order: for unit tests and for reproducing a run exactly.
+
+Given `scores` (question text -> option -> log-prob), it also answers scored decisions deterministically, keyed
+by the last user message, so tests of log-odds decisions and calibration need no model."""
 from __future__ import annotations
 
+import ast
 import json
 import threading
 from pathlib import Path
@@ -13,15 +17,20 @@ class ScriptedLLM:
 
     name = "scripted"
 
-    def __init__(self, replies: list[str]):
+    def __init__(self, replies: list[str], scores: dict[str, dict[str, float]] | None = None):
         if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
             raise LLMError("a scripted LLM needs a JSON list of strings")
+        if scores is not None and not (isinstance(scores, dict) and all(
+                isinstance(v, dict) and all(isinstance(x, (int, float)) for x in v.values()) for v in scores.values())):
+            raise LLMError("scripted scores must map question text to {option: number}")
         self._replies = list(replies)
+        self._scores = scores
         self._lock = threading.Lock()
         self.calls: list[list[Message]] = []
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedLLM:
+        """A JSON list of replies, or {"replies": [...], "scores": {question: {option: log-prob}}}."""
         p = Path(path)
         try:
             data = json.loads(p.read_text())
@@ -29,7 +38,39 @@ class ScriptedLLM:
             raise LLMError(f"scripted replies file not found: {p}") from None
         except json.JSONDecodeError as exc:
             raise LLMError(f"scripted replies file {p} is not JSON: {exc}") from None
+        if isinstance(data, dict):
+            return cls(data.get("replies", []), data.get("scores"))
         return cls(data)
+
+    @property
+    def capabilities_enabled(self) -> bool:
+        """Scored and constrained decisions only when the script provides scores; else everything is free text."""
+        return self._scores is not None
+
+    def score_options(self, messages: list[Message], options: list[str]) -> dict[str, float]:
+        question = messages[-1]["content"] if messages else ""
+        with self._lock:
+            self.calls.append(messages)
+            table = (self._scores or {}).get(question)
+        if table is None:
+            raise LLMError(f"scripted LLM has no scores for {question!r}")
+        missing = [o for o in options if o not in table]
+        if missing:
+            raise LLMError(f"scripted scores for {question!r} lack option(s) {missing}")
+        return {o: float(table[o]) for o in options}
+
+    def complete_choice(self, messages: list[Message], choices: list[str], *, many: bool = False,
+                        max_tokens: int = 128) -> Completion:
+        """The next reply, which must be what the grammar admits (repr of a choice, or a list of them)."""
+        completion = self.complete(messages, max_tokens=max_tokens)
+        try:
+            value = ast.literal_eval(completion.text)
+        except (ValueError, SyntaxError):
+            value = None
+        items = value if many and isinstance(value, list) else [value]
+        if not all(isinstance(v, str) and v in choices for v in items):
+            raise LLMError(f"scripted reply {completion.text!r} is not admitted by the grammar of {choices}")
+        return completion
 
     def complete(self, messages: list[Message], *, max_tokens: int = 512, stop: list[str] | None = None) -> Completion:
         with self._lock:

@@ -6,12 +6,38 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import threading
 from typing import Any, Callable
 
-from coc_ros.robot.backend import SkillBackend, SkillError
+from coc_ros.robot.backend import Detection, SkillBackend, SkillError
 
 Approver = Callable[[str, dict[str, Any]], bool]
+GroundingListener = Callable[[dict[str, Any]], None]
+_ARTICLES = {"the", "a", "an"}
+
+
+def _tokens(name: str) -> list[str]:
+    return [t for t in re.split(r"[\s_\-]+", name.strip().lower()) if t and t not in _ARTICLES]
+
+
+def ground_name(given: str, candidates: list[str]) -> str | None:
+    """The one candidate a name unambiguously means, or None.
+
+    Exact names pass; otherwise a name is normalised (case, spaces, hyphens, articles) and, failing that, matched
+    to the single candidate whose name contains all its words ('peanut butter' -> 'peanut_butter_jar'). Two or
+    more such candidates ('tomato' with tomato_1 and tomato_2) are ambiguous: the program writer must choose."""
+    if given in candidates:
+        return given
+    words = _tokens(given)
+    if not words:
+        return None
+    normal = "_".join(words)
+    exact = [c for c in candidates if "_".join(_tokens(c)) == normal]
+    if len(exact) == 1:
+        return exact[0]
+    containing = [c for c in candidates if set(words) <= set(_tokens(c))]
+    return containing[0] if len(containing) == 1 else None
 
 
 @dataclasses.dataclass
@@ -79,7 +105,8 @@ def check_velocity_scaling(value: Any) -> float:
 class RobotAPI:
     """What `detect_objects()`, `pick_place(obj, target)`, `move_to(x, y, z)` and `say(text)` do in a program."""
 
-    functions = frozenset({"detect_objects", "pick_place", "move_to", "say"})
+    functions = frozenset({"detect_objects", "pick_place", "move_to", "say", "get_color", "get_shape", "get_size"})
+    motion_functions = frozenset({"pick_place", "move_to"})
 
     def __init__(self, backend: SkillBackend, config: SafetyConfig | None = None, approver: Approver | None = None):
         self.backend = backend
@@ -88,13 +115,23 @@ class RobotAPI:
         self._canceled = threading.Event()
         self.motions = 0
         self.said: list[str] = []
-        self._known: dict[str, tuple[float, float, float]] = {}
+        self._known: dict[str, Detection] = {}
+        self.done: list[tuple[str, str]] = []  # (object, target) of this goal's completed pick_place motions
+        self.on_grounding: GroundingListener | None = None
 
     def reset(self) -> None:
-        """Start of a goal: fresh motion budget, cancel cleared."""
+        """Start of a goal: fresh motion budget, cancel cleared, no remembered detections or motions."""
         self._canceled.clear()
         self.motions = 0
         self.said = []
+        self.done = []
+        self._known = {}
+
+    def object_names(self) -> list[str]:
+        """Objects the camera reported last (detected now if nothing was asked yet), for grounding and prompts."""
+        if not self._known:
+            self._detect_objects()
+        return list(self._known)
 
     def stop(self) -> None:
         """Cancel: refuse further motions and stop the one in progress."""
@@ -104,11 +141,6 @@ class RobotAPI:
     def places(self) -> list[str]:
         """Containers and locations the program may use as targets (for the prompt)."""
         return backend_places(self.backend)
-
-    def examples(self) -> list[tuple[str, str]]:
-        from coc_ros.robot.examples import ROBOT_EXAMPLES  # noqa: PLC0415
-
-        return ROBOT_EXAMPLES
 
     # --------------------------------------------------------------------------------------- called by programs
     def call(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -123,18 +155,52 @@ class RobotAPI:
         if not isinstance(query, str):
             raise SkillError("invalid_argument", "detect_objects(query) takes a string")
         detections = self.backend.detect_objects(query)
-        self._known = {d.id: tuple(d.position) for d in detections}
+        self._known.update({d.id: d for d in detections})
         return [d.id for d in detections]
+
+    def _detection(self, obj: Any, skill: str) -> Detection:
+        """What the camera knows about an object (perception queries never ask the LM)."""
+        name = self._ground(obj, self.object_names(), skill, "unknown_object")
+        return self._known[name]
+
+    def _get_color(self, obj: str) -> str:
+        return self._detection(obj, "get_color").color
+
+    def _get_shape(self, obj: str) -> str:
+        return self._detection(obj, "get_shape").class_id
+
+    def _get_size(self, obj: str) -> float:
+        """The object's largest extent in metres."""
+        return round(max(self._detection(obj, "get_size").size), 3)
+
+    def _ground(self, given: Any, candidates: list[str], skill: str, code: str) -> str:
+        """A name the backend knows: exact, or unambiguously fixed (and reported), or a SkillError listing the
+        valid names so the program writer can repair the program."""
+        if not isinstance(given, str) or not given.strip():
+            raise SkillError("invalid_argument", f"{skill} needs a non-empty name, got {given!r}")
+        grounded = ground_name(given, candidates)
+        if grounded is None:
+            kind = "object" if code == "unknown_object" else "target"
+            raise SkillError(code, f"{skill}: no {kind} named {given!r}; valid names: {', '.join(candidates)}")
+        if grounded != given and self.on_grounding is not None:
+            self.on_grounding({"skill": skill, "given": given, "grounded": grounded})
+        return grounded
 
     def _pick_place(self, obj: str, target: str, speed: float | None = None) -> str:
         for label, value in (("obj", obj), ("target", target)):
             if not isinstance(value, str) or not value.strip():
                 raise SkillError("invalid_argument", f"pick_place {label} must be a non-empty name, got {value!r}")
         scaling = self.config.velocity_scaling if speed is None else check_velocity_scaling(speed)
-        if obj in self._known:
-            self._check_bounds(self._known[obj], f"object {obj!r}")
+        objects = self.object_names()
+        obj = self._ground(obj, objects, "pick_place", "unknown_object")
+        target = self._ground(target, self.places() + [o for o in objects if o != obj], "pick_place",
+                              "unknown_target")
+        if (obj, target) in self.done:
+            return f"{obj} is already in {target} (done earlier in this goal; not repeated)"
+        self._check_bounds(tuple(self._known[obj].position), f"object {obj!r}")
         self._before_motion("pick_place", {"object": obj, "target": target, "velocity_scaling": scaling})
         self.backend.pick_place(obj, target, scaling)
+        self.done.append((obj, target))
         return f"placed {obj} in {target}"
 
     def _move_to(self, x: float, y: float, z: float, speed: float | None = None) -> str:

@@ -16,9 +16,10 @@ BOOL_NAME = re.compile(r"^(is|are|was|were|has|have|can|could|should|does|do|con
 NAME_ARGUMENTS: dict[str, dict[int | str, str]] = {
     "pick_place": {0: "object", 1: "place", "obj": "object", "target": "place"},
 }
-_STR_TYPE_CALLS = {"strptime", "fromisoformat", "startswith", "endswith", "split", "lower", "upper", "strip"}
-_NUMBER_CALLS = {"range", "int", "float", "round", "abs", "timedelta"}
-_LIST_CALLS = {"len", "sorted", "sum", "list", "set", "enumerate", "reversed", "max", "min"}
+# Only uses that pin the type down: len() or sorted() accept a str as well as a list, so they say nothing.
+_STR_TYPE_CALLS = {"strptime", "fromisoformat"}
+_NUMBER_CALLS = {"range", "round", "timedelta"}
+_NUMBER_OPS = (ast.Sub, ast.Div, ast.FloorDiv, ast.Pow)
 _RANK = {"free": 0, "bool": 1, "choice": 2, "names": 3, "name": 3}
 
 
@@ -80,8 +81,13 @@ class _Analysis:
                 self.add(helper, "free", expect="number")
         elif isinstance(parent, ast.Call):
             self._call_argument(helper, node, parent)
-        elif isinstance(parent, (ast.BinOp, ast.AugAssign)) and not isinstance(getattr(parent, "op", None), ast.Mod):
-            self.add(helper, "free", expect="number")
+        elif isinstance(parent, ast.BinOp):
+            other = parent.right if parent.left is node else parent.left
+            if isinstance(other, (ast.JoinedStr,)) or (isinstance(other, ast.Constant) and isinstance(other.value, str)):
+                self.add(helper, "free", expect="str")
+            elif isinstance(parent.op, _NUMBER_OPS) or (isinstance(other, ast.Constant)
+                                                        and type(other.value) in (int, float)):
+                self.add(helper, "free", expect="number")
         elif isinstance(parent, ast.Subscript) and parent.slice is node and isinstance(parent.value, ast.Name):
             keys = self.dict_keys.get(parent.value.id)
             if keys:
@@ -120,14 +126,13 @@ class _Analysis:
             self.add(helper, "free", expect="str")
         elif name in _NUMBER_CALLS:
             self.add(helper, "free", expect="number")
-        elif name in _LIST_CALLS:
-            self.add(helper, "free", expect="list")
-        elif name == "bool" or name == "filter":
+        elif name in ("bool", "filter"):
             self.add(helper, "bool")
 
 
 def analyse_usage(tree: ast.AST) -> dict[str, dict[str, Any]]:
-    """helper name -> {"decision", "options", "role", "expect"} for every function the program calls by name."""
+    """helper name -> {"decision", "options", "role", "expect"} for each called function whose use says something
+    (a helper missing here is a free-text value)."""
     dict_keys: dict[str, list[str]] = {}
     holders: dict[str, set[str]] = {}  # variable -> helpers whose value it was assigned
     name_uses: dict[str, list[ast.Name]] = {}

@@ -1,0 +1,16 @@
+"""Few-shot programs shipped as data (coc_ros/engine/data/*.yaml), so prompt material is read, diffed and
+reviewed as text, not as Python string literals."""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import yaml
+
+
+@functools.cache
+def load_examples(name: str) -> tuple[tuple[str, str], ...]:
+    """(question, program) pairs of coc_ros/engine/data/<name>.yaml."""
+    text = resources.files("coc_ros.engine").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
+    items = yaml.safe_load(text) or []
+    return tuple((str(item["question"]), str(item["program"]).rstrip()) for item in items)

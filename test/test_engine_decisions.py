@@ -1,0 +1,308 @@
+"""Typed LMulator decisions, grounding, repair, the intent check and memoization, with a scripted model.
+
+The scripted model answers scored questions from a table keyed by the question text, so each test states exactly
+what the model "believes" and checks what the engine does with it.
+"""
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from conftest import fenced
+from coc_ros.core.types import Limits
+from coc_ros.engine.lmulator import LMulator
+from coc_ros.engine.lmulator_protocol import SimRequest
+from coc_ros.engine.prompts import helper_question
+from coc_ros.engine.runner import Engine
+from coc_ros.engine.techniques import Techniques
+from coc_ros.llm.base import LLMError
+from coc_ros.llm.grammar import choice_grammar, gbnf_literal
+from coc_ros.llm.scripted import ScriptedLLM
+from coc_ros.robot.api import RobotAPI, ground_name
+from coc_ros.robot.fake_backend import FakeSkillBackend
+from coc_ros.sandbox.usage import analyse_usage
+
+LUNCH = {"ham": "table", "bread": "table", "apple": "table", "cheese": "table"}
+
+
+def yes_no(logodds: dict[str, float], helper: str = "is_vegan") -> dict[str, dict[str, float]]:
+    """Scores for `helper(obj)` as Yes/No log-probs whose difference is the given log-odds."""
+    return {helper_question(helper, [obj]): {"Yes": lo, "No": 0.0} for obj, lo in logodds.items()}
+
+
+def robot_engine(replies: list[str], scores: dict | None = None, objects: dict[str, str] | None = None,
+                 techniques: Techniques | None = None) -> tuple[Engine, FakeSkillBackend, ScriptedLLM]:
+    llm = ScriptedLLM(replies, scores)
+    backend = FakeSkillBackend(objects=dict(objects or LUNCH), containers=("box", "trash_bin", "green_bin",
+                                                                          "blue_bin"), motion_s=0.0)
+    engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30), techniques=techniques)
+    return engine, backend, llm
+
+
+def lm_calls(result) -> list[dict]:
+    return [c for e in result.trace for c in (e.detail or {}).get("lm_calls", [])]
+
+
+# ------------------------------------------------------------------------------------------- usage analysis
+def test_usage_analysis_classifies_helpers_by_what_the_program_does_with_them():
+    program = (
+        "objects = detect_objects()\n"
+        "bins = {'compost': 'green_bin', 'recycling': 'blue_bin'}\n"
+        "target = find_place('the grass-coloured one')\n"
+        "for obj in objects:\n"
+        "    kind = waste_kind(obj)\n"
+        "    if kind == 'compost':\n"
+        "        pick_place(obj, target)\n"
+        "    elif likes(obj) and not is_heavy(obj):\n"
+        "        pick_place(obj, bins[category(obj)])\n"
+        "for o in pick_fruit(objects):\n"
+        "    pick_place(o, 'box')\n"
+        "d = datetime.datetime.strptime(parse_date('May 6, 1992'), '%m/%d/%Y')\n"
+        "n = count_legs('spider') - 2\n"
+        "answer = describe(objects)\n"
+    )
+    usage = analyse_usage(ast.parse(program))
+    assert usage["waste_kind"]["decision"] == "choice" and usage["waste_kind"]["options"] == ["compost"]
+    assert usage["category"]["decision"] == "choice" and usage["category"]["options"] == ["compost", "recycling"]
+    assert usage["likes"]["decision"] == "bool" and usage["is_heavy"]["decision"] == "bool"
+    assert usage["find_place"]["decision"] == "name" and usage["find_place"]["role"] == "place"
+    assert usage["pick_fruit"]["decision"] == "names" and usage["pick_fruit"]["role"] == "object"
+    assert usage["parse_date"]["expect"] == "str"
+    assert usage["count_legs"]["expect"] == "number"
+    assert usage.get("describe", {}).get("decision", "free") == "free"  # nothing in its use says more
+
+
+# ------------------------------------------------------------------------------------ log-odds and calibration
+def test_truth_values_come_from_log_odds_centred_over_the_scene_objects():
+    # A yes-biased model: every object gets positive log-odds; ham and cheese the least.
+    scores = yes_no({"ham": 0.4, "bread": 2.6, "apple": 3.0, "cheese": 0.8})
+    program = ("vegan = []\nfor obj in detect_objects():\n    if is_vegan(obj):\n        pick_place(obj, 'box')\n"
+               "        vegan.append(obj)\nanswer = vegan")
+    engine, backend, _ = robot_engine([fenced(program)], scores)
+    result = engine.run("put the vegan food in the box")
+    assert result.success, result.error
+    assert result.answer == ["bread", "apple"]
+    assert backend.world == {"ham": "table", "bread": "box", "apple": "box", "cheese": "table"}
+    decisions = {c["args"][0]: c for c in lm_calls(result)}
+    assert decisions["ham"]["decision"] == "bool" and decisions["ham"]["raw_logodds"] == pytest.approx(0.4)
+    assert decisions["ham"]["logodds"] == pytest.approx(0.4 - 1.7) and decisions["ham"]["calibrated"]
+    assert decisions["bread"]["logodds"] == pytest.approx(2.6 - 1.7)
+
+
+def test_without_calibration_the_raw_log_odds_decide():
+    scores = yes_no({"ham": 0.4, "bread": 2.6, "apple": 3.0, "cheese": 0.8})
+    program = "answer = [obj for obj in detect_objects() if is_vegan(obj)]"
+    engine, _, _ = robot_engine([fenced(program)], scores, techniques=Techniques(calibrate=False, intent_check=False))
+    result = engine.run("which food is vegan?")
+    assert result.success, result.error
+    assert result.answer == ["ham", "bread", "apple", "cheese"]  # the yes-bias shows when nothing corrects it
+    assert not any(c["calibrated"] for c in lm_calls(result))
+
+
+def test_choice_is_scored_over_the_programs_literals_and_centred():
+    options = ["compost", "recycling", "other"]
+    table = {"banana": [2.0, 1.0, -1.0], "can": [1.5, 2.5, -1.0], "wrapper": [1.0, 0.2, 0.3]}
+    engine, backend, llm = robot_engine([], None, objects={k: "table" for k in table})
+    from coc_ros.engine.prompts import choice_messages
+
+    llm._scores = {choice_messages("sort the waste", "bin_for", [obj], options)[-1]["content"]: dict(zip(options, row))
+                   for obj, row in table.items()}
+    program = ("for obj in detect_objects():\n    b = bin_for(obj)\n    if b == 'compost':\n"
+               "        pick_place(obj, 'green_bin')\n    elif b == 'recycling':\n        pick_place(obj, 'blue_bin')\n"
+               "    else:\n        pick_place(obj, 'trash_bin')\nanswer = 'sorted'")
+    llm._replies = [fenced(program)]
+    result = engine.run("sort the waste")
+    assert result.success, result.error
+    # Raw argmax would put the wrapper in compost; centred per option it is the odd one out: trash.
+    assert backend.world == {"banana": "green_bin", "can": "blue_bin", "wrapper": "trash_bin"}
+    wrapper = next(c for c in lm_calls(result) if c["args"] == ["wrapper"])
+    assert wrapper["decision"] == "choice" and wrapper["raw_choice"] == "compost"
+
+
+def test_a_backend_without_scores_falls_back_to_free_text():
+    engine, backend, llm = robot_engine(
+        [fenced("for obj in detect_objects():\n    if is_vegan(obj):\n        pick_place(obj, 'box')\nanswer = 1"),
+         "False", "True", "True", "False"])
+    result = engine.run("put the vegan food in the box")
+    assert result.success, result.error
+    assert [c["decision"] for c in lm_calls(result)] == ["free"] * 4
+    assert backend.world["bread"] == "box" and backend.world["ham"] == "table"
+
+
+# ---------------------------------------------------------------------------------------------- grammar names
+def test_grammar_escapes_names_and_admits_only_them():
+    names = ["green_bin", "kid's \"cup\"", "back\\slash", "西红柿"]
+    grammar = choice_grammar(names)
+    for name in names:
+        assert gbnf_literal(repr(name)) in grammar
+    assert gbnf_literal('a"b\\c') == '"a\\"b\\\\c"'
+    assert 'root ::= "[" ( item ( ", " item )* )? "]"' in choice_grammar(names, many=True)
+    with pytest.raises(ValueError):
+        choice_grammar([])
+
+
+def test_a_described_container_is_decoded_as_one_of_the_places():
+    program = "target = find_place('the grass-coloured container')\npick_place('apple', target)\nanswer = target"
+    engine, backend, llm = robot_engine([fenced(program), "'green_bin'"], scores={})
+    result = engine.run("put the apple in the grass-coloured container")
+    assert result.success, result.error
+    assert backend.world["apple"] == "green_bin"
+    call = lm_calls(result)[0]
+    assert call["decision"] == "name" and call["grammar"]
+    # The grammar the model decoded under held exactly the places and objects (ScriptedLLM checks admission).
+    assert "green_bin" in llm.calls[1][-1]["content"]
+
+
+def test_a_model_that_never_yields_a_valid_name_ends_with_a_precise_error():
+    program = "target = find_place('the sky-coloured thing')\npick_place('apple', target)\nanswer = target"
+    engine, backend, _ = robot_engine([fenced(program), "'grass_bin'"], scores={},
+                                      techniques=Techniques(repair=False))
+    result = engine.run("put the apple in the sky-coloured thing")
+    assert not result.success
+    assert "find_place" in result.error and "grass_bin" in result.error
+    assert backend.world["apple"] == "table"
+    assert result.trace[-1].kind == "run_end"
+
+
+def test_a_grammar_that_cannot_be_built_is_a_clear_error():
+    from coc_ros.engine.lmulator import LMulator
+
+    class BrokenGrammar(ScriptedLLM):
+        def complete_choice(self, *args, **kwargs):
+            raise LLMError("constrained decoding failed (grammar could not be built)")
+
+    lmulator = LMulator(BrokenGrammar([], {}))
+    request = SimRequest(run_id="r", question="q", program="", line=1, source="", kind="call",
+                         expression="find_place('x')", state={},
+                         hints={"decision": "name", "options": ["a"], "helper": "find_place", "args": ["x"]})
+    with pytest.raises(Exception) as info:
+        lmulator.simulate(request)
+    assert "could not decide find_place('x')" in str(info.value) and "grammar" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------------- grounding
+def test_grounding_fixes_only_unambiguous_names():
+    candidates = ["peanut_butter_jar", "tomato_1", "tomato_2", "green_bin"]
+    assert ground_name("peanut butter", candidates) == "peanut_butter_jar"
+    assert ground_name("The Green-Bin", candidates) == "green_bin"
+    assert ground_name("tomato", candidates) is None  # two tomatoes: the writer must choose
+    assert ground_name("grass_bin", candidates) is None
+
+
+def test_grounding_is_applied_without_the_model_and_recorded():
+    engine, backend, llm = robot_engine([fenced("pick_place('the apple', 'trash bin')\nanswer = 'ok'")], {})
+    result = engine.run("throw the apple away")
+    assert result.success, result.error
+    assert backend.world["apple"] == "trash_bin"
+    fixes = [e.detail for e in result.trace if e.kind == "grounding"]
+    assert {"skill": "pick_place", "given": "the apple", "grounded": "apple"} in fixes
+    assert {"skill": "pick_place", "given": "trash bin", "grounded": "trash_bin"} in fixes
+    assert len(llm.calls) == 1  # only the program: no repair round, no model call for the fix
+
+
+# ---------------------------------------------------------------------------------------------------- repair
+class CountingBackend(FakeSkillBackend):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.motions: list[tuple[str, str]] = []
+
+    def pick_place(self, obj, target, velocity_scaling=0.5):
+        out = super().pick_place(obj, target, velocity_scaling)
+        self.motions.append((obj, target))
+        return out
+
+
+def test_repair_reprompts_with_the_error_and_never_repeats_a_motion():
+    first = "pick_place('ham', 'trash_bin')\npick_place('tomato', 'box')\nanswer = 'done'"
+    repaired = "pick_place('ham', 'trash_bin')\npick_place('apple', 'box')\nanswer = 'done'"
+    llm = ScriptedLLM([fenced(first), fenced(repaired)], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin"), motion_s=0.0)
+    engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30))
+    result = engine.run("throw the ham away and put the tomato in the box")
+    assert result.success, result.error
+    assert backend.motions == [("ham", "trash_bin"), ("apple", "box")]  # ham moved once, not twice
+    repairs = [e for e in result.trace if e.kind == "repair"]
+    assert len(repairs) == 1 and "tomato" in repairs[0].detail["error"]
+    feedback = llm.calls[1][-1]["content"]
+    assert "no object named 'tomato'" in feedback and "apple" in feedback
+    assert "pick_place('ham', 'trash_bin')" in feedback  # the writer is told what was done
+
+
+def test_a_skill_error_after_two_repair_rounds_ends_the_goal():
+    bad = fenced("pick_place('unicorn', 'box')\nanswer = 'done'")
+    engine, backend, _ = robot_engine([bad, bad, bad], {})
+    result = engine.run("put the unicorn in the box")
+    assert not result.success and result.error_kind == "program"
+    assert "unicorn" in result.error and "valid names" in result.error
+    assert [e.detail["round"] for e in result.trace if e.kind == "repair"] == [1, 2]
+    assert result.trace[-1].kind == "run_end"
+
+
+def test_repair_off_ends_at_the_first_error():
+    engine, _, _ = robot_engine([fenced("pick_place('unicorn', 'box')\nanswer = 1")], {},
+                                techniques=Techniques(repair=False))
+    result = engine.run("put the unicorn in the box")
+    assert not result.success and not [e for e in result.trace if e.kind == "repair"]
+
+
+# ------------------------------------------------------------------------------------------------ intent check
+def test_an_instruction_to_act_without_motion_is_reprompted_then_fails():
+    lazy = fenced("answer = 'prepared'")
+    scores = {"Prepare 西红柿炒蛋 in the box.": {"Yes": 1.0, "No": -1.0}}
+    engine, backend, _ = robot_engine([lazy, lazy], scores)
+    result = engine.run("Prepare 西红柿炒蛋 in the box.")
+    assert not result.success and result.error_kind == "intent"
+    assert "made no robot motion" in result.error
+    assert [e.kind for e in result.trace].count("intent") == 1
+    assert set(backend.world.values()) == {"table"}
+
+
+def test_the_intent_check_accepts_a_reprompted_program_that_acts():
+    scores = {"Throw the ham away.": {"Yes": 1.0, "No": -1.0}}
+    engine, backend, _ = robot_engine([fenced("answer = 'ok'"), fenced("pick_place('ham', 'trash_bin')\nanswer = 1")],
+                                      scores)
+    result = engine.run("Throw the ham away.")
+    assert result.success, result.error
+    assert backend.world["ham"] == "trash_bin"
+
+
+def test_a_question_needs_no_motion():
+    scores = {"How many things are on the table?": {"Yes": -2.0, "No": 0.0}}
+    engine, _, _ = robot_engine([fenced("answer = len(detect_objects())")], scores)
+    result = engine.run("How many things are on the table?")
+    assert result.success and result.answer == 4
+
+
+# ------------------------------------------------------------------------------------------------ memoization
+def test_the_same_helper_call_is_answered_once_and_marked():
+    program = "a = get_meaning('ham')\nb = get_meaning('ham')\nc = get_meaning('bread')\nanswer = [a, b, c]"
+    engine, _, llm = robot_engine([fenced(program), "'meat'", "'baked'"], None, techniques=Techniques(
+        intent_check=False))
+    result = engine.run("what are these?")
+    assert result.success, result.error
+    assert result.answer == ["meat", "meat", "baked"]
+    calls = lm_calls(result)
+    assert [bool(c.get("memo")) for c in calls] == [False, True, False]
+    assert result.lm_calls == 3  # program + two LMulator calls
+
+
+def test_memoize_off_asks_again():
+    program = "a = get_meaning('ham')\nb = get_meaning('ham')\nanswer = [a, b]"
+    engine, _, _ = robot_engine([fenced(program), "'meat'", "'pork'"], None, techniques=Techniques(
+        memoize=False, intent_check=False))
+    result = engine.run("what is ham?")
+    assert result.answer == ["meat", "pork"]
+
+
+# ------------------------------------------------------------------------------------------- perception queries
+def test_colour_and_shape_come_from_the_camera_not_the_model():
+    objects = {"red_cube": "table", "red_cylinder": "table", "green_cube": "table"}
+    program = ("for obj in detect_objects():\n    if get_color(obj) == 'red' and get_shape(obj) == 'cube':\n"
+               "        pick_place(obj, 'trash_bin')\nanswer = 'done'")
+    engine, backend, llm = robot_engine([fenced(program)], {"put the red cube in the trash bin": {"Yes": 1, "No": 0}},
+                                        objects=objects)
+    result = engine.run("put the red cube in the trash bin")
+    assert result.success, result.error
+    assert backend.world == {"red_cube": "trash_bin", "red_cylinder": "table", "green_cube": "table"}
+    assert not lm_calls(result)  # nothing asked of the LMulator
