@@ -59,5 +59,14 @@ def test_demo_puts_the_red_cube_in_the_trash_bin(tmp_path):
     lm_lines = [e for e in trace if e["kind"] == "line" and e["executor"] == "lm"]
     assert len(lm_lines) == len(names) and all("is_red" in e["source"] for e in lm_lines)
     assert any(e["executor"] == "robot" and "pick_place" in e["source"] for e in trace)
+    # the live trace (stderr with --json) and bag-show both show every LMulator call with its value
+    for name in names:
+        line = f"LMulator: is_red('{name}') -> {'True' if name == target else 'False'}"
+        assert line in proc.stderr, proc.stderr[-3000:]
+    shown = subprocess.run([sys.executable, "-m", "coc_ros.cli", "bag-show", summary["bag"]], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert all(f"LMulator: is_red('{name}')" in shown.stdout for name in names), shown.stdout
+    assert "robot: pick_place('red_cube', 'trash_bin') -> " in shown.stdout
     # every node shut down cleanly (the demo reports any other exit code in its summary)
     assert "node_exit_codes" not in summary, summary["node_exit_codes"]
