@@ -70,3 +70,15 @@ def test_demo_puts_the_red_cube_in_the_trash_bin(tmp_path):
     assert "robot: pick_place('red_cube', 'trash_bin') -> " in shown.stdout
     # every node shut down cleanly (the demo reports any other exit code in its summary)
     assert "node_exit_codes" not in summary, summary["node_exit_codes"]
+
+
+def test_demo_scene_accepts_a_path_and_refuses_an_unknown_scene(tmp_path, monkeypatch):
+    from coc_ros.commands.ros import _scene_arg
+
+    monkeypatch.chdir(REPO)
+    assert _scene_arg("config/scenes/sort.yaml") == str(REPO / "config" / "scenes" / "sort.yaml")
+    assert _scene_arg("blocks") == "blocks"
+    proc = subprocess.run([sys.executable, "-m", "coc_ros.cli", "demo", "anything", "--scene", "atlantis",
+                           "--out", str(tmp_path / "demo")], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "unknown scene 'atlantis'" in proc.stdout + proc.stderr
+    assert not (tmp_path / "demo").exists()  # refused before any node started

@@ -177,3 +177,17 @@ answer = n
     run2 = ros.client.send("what is six times seven?")
     result2 = run2.wait(30)
     assert run2.status == SUCCEEDED and result2.answer == "42", result2.error
+
+
+def test_send_goal_prints_the_live_trace_with_lmulator_values(ros):
+    """`coc-ros send-goal` as a user runs it against the running nodes: every LMulator call with its value."""
+    import subprocess
+    import sys
+
+    ros.lmulator([program_reply(FRUIT_PROGRAM), "True", "False", "True", "False"])
+    proc = subprocess.run([sys.executable, "-m", "coc_ros.cli", "send-goal", "How many fruits?", "--json"],
+                          env=ros.procs.env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["answer"] == "2"
+    for fruit, value in (("apple", True), ("rock", False), ("banana", True), ("chair", False)):
+        assert f"LMulator: is_fruit('{fruit}') -> {value}" in proc.stderr, proc.stderr
