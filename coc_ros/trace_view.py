@@ -68,7 +68,8 @@ def robot_call_text(call: dict[str, Any]) -> Text:
     failed = "error" in call
     text = Text(f"    robot: {call.get('skill', '?')}({_short(args, 60)}) -> ",
                 style=ERROR_STYLE if failed else "cyan")
-    text.append(_short(call["error"] if failed else call.get("result", ""), 80), style=ERROR_STYLE if failed else "cyan")
+    text.append(_short(call["error"] if failed else call.get("result", ""), 80),
+                style=ERROR_STYLE if failed else "cyan")
     seconds = _seconds(call.get("seconds"))
     if seconds:
         text.append(f"  ({seconds})", style="dim")
@@ -96,8 +97,8 @@ class TraceView:
             self._print(Text(f"run {e.get('run_id', '')}: {detail.get('mode', '')} with {detail.get('llm', '?')}",
                              style="dim"))
         elif kind == "grounding":
-            self._print(Text(f"ground  {_short(detail.get('given', ''), 40)} -> {_short(detail.get('grounded', ''), 40)}"
-                             f"  ({detail.get('skill', '')})", style="yellow"))
+            given, grounded = _short(detail.get("given", ""), 40), _short(detail.get("grounded", ""), 40)
+            self._print(Text(f"ground  {given} -> {grounded}  ({detail.get('skill', '')})", style="yellow"))
         elif kind == "repair":
             self._print(Text(f"repair  round {detail.get('round', '?')}: {_short(detail.get('error', ''), 120)}",
                              style=ERROR_STYLE))

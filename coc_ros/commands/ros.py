@@ -85,7 +85,8 @@ def _sigint_event() -> threading.Event:
 # ------------------------------------------------------------------------------------------------- send-goal
 def send_goal(
     instruction: str = typer.Argument(..., help="What the robot should do / the question to answer."),
-    mode: str = typer.Option("", help="coc-interweave (server default when empty) | coc-python | coc-lm | cot | direct"),
+    mode: str = typer.Option("", help="coc-interweave (server default when empty) | coc-python | coc-lm | cot | "
+                                      "direct"),
     as_json: bool = typer.Option(False, "--json", help="Last stdout line: the result as JSON."),
     timeout: float = typer.Option(600.0, help="Seconds to wait for the result (then the goal is canceled)."),
     server_timeout: float = typer.Option(20.0, help="Seconds to wait for the action server to appear."),
@@ -133,7 +134,8 @@ def demo(
     seed: int = typer.Option(0, help="scene randomisation seed"),
     perception: str = typer.Option("camera", help="camera | ground_truth"),
     mode: str = typer.Option("", help="engine mode (server default when empty)"),
-    as_json: bool = typer.Option(False, "--json", help="Last stdout line: JSON with success, answer, bag, world, images, error."),
+    as_json: bool = typer.Option(False, "--json", help="Last stdout line: JSON with success, answer, bag, world, "
+                                                       "images, error."),
     out: Optional[Path] = typer.Option(None, help="Output directory (bags, images, logs); default ./coc_demo_<time>"),
     params: Optional[Path] = typer.Option(None, help="Base params YAML (default config/coc_ros.yaml)."),
     timeout: float = typer.Option(600.0, help="Seconds to wait for the goal's result."),

@@ -36,7 +36,6 @@ class Beat:
     instance: str
     received: int
     busy: int
-    sent: float  # the server's wall clock when it published the beat
     seen: float
 
 
@@ -66,7 +65,7 @@ class HeartbeatPublisher:
 
     def _beat(self) -> None:
         with self._lock:
-            beat = {"instance": self.instance, "received": self._received, "busy": self._busy, "sent": time.time()}
+            beat = {"instance": self.instance, "received": self._received, "busy": self._busy}
         self._pub.publish(String(data=json.dumps(beat)))
 
 
@@ -82,7 +81,7 @@ class HeartbeatMonitor:
         try:
             data = json.loads(msg.data)
             beat = Beat(instance=str(data["instance"]), received=int(data["received"]), busy=int(data["busy"]),
-                        sent=float(data["sent"]), seen=time.monotonic())
+                        seen=time.monotonic())
         except (ValueError, KeyError, TypeError):
             return  # not one of ours
         with self._changed:

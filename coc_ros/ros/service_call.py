@@ -10,11 +10,12 @@ and the heartbeats); the thread waits on an Event and watches
   instance beating means it was restarted during the call; a live instance that stays idle for `lost_after_s`
   while our response has not come means the request or its response was lost.
 
-Why requests get lost (measured, see test/test_ros_stability.py): DDS delivers a reliable message only to readers
-its writer has matched. After a server is SIGKILLed its endpoints stay matched until the lease expires, so
-`wait_for_service` answers true at once and the first request can go to the dead reader only; and rmw_fastrtps
-waits at most 100 ms for the server to match the client's response reader before dropping a response ("failed to
-send response (timeout)" in the server's log), which a loaded machine exceeds when client or server is new.
+Why calls get lost (README, "Known issue"; test/test_ros_service_call.py stages each case): DDS delivers a
+reliable message only to readers its writer has matched. After a server is SIGKILLed its endpoints stay matched
+until the lease expires, so `wait_for_service` answers true at once and the first request can go to the dead
+reader only; and rmw_fastrtps
+waits only briefly for the server to match the client's response reader before dropping a response ("failed to
+send response (timeout)" in the server's log), which a loaded machine can exceed when client or server is new.
 A lost call is sent once more when that is safe: when the server never took the request, or when the server
 makes repeats harmless (`repeat_safe`: the lmulator replays its answer to an identical request).
 """
@@ -100,7 +101,6 @@ class ServiceCaller:
     def _attempt(self, request: Any, timeout_s: float, cancel: threading.Event | None,
                  beat: Beat | None) -> Any:
         done = threading.Event()
-        sent_wall = time.time()
         start = time.monotonic()
         future = self.client.call_async(request)
         future.add_done_callback(lambda _f: done.set())
@@ -131,11 +131,11 @@ class ServiceCaller:
                 self._drop(future)
                 return _Lost(f"{self.what} was restarted during the call (instance {beat.instance} -> "
                              f"{latest.instance})", taken=True)
-            if latest.sent <= sent_wall or latest.busy:
+            if latest.seen <= start or latest.busy:  # beats are judged by when they arrived here: no clock skew
                 idle_since = None
                 continue
-            idle_since = latest.sent if idle_since is None else idle_since
-            if latest.sent - idle_since >= self.lost_after_s:
+            idle_since = latest.seen if idle_since is None else idle_since
+            if latest.seen - idle_since >= self.lost_after_s:
                 self._drop(future)
                 taken = latest.received > beat.received
                 what = "the response was lost" if taken else "the request never reached it"
