@@ -152,3 +152,39 @@ def test_doctor_lists_every_layer_from_a_real_worker():
     assert [layer["name"] for layer in layers] == [
         "environment", "no_new_privs", "unprivileged user", "landlock", "seccomp"]
     assert all(layer["active"] and layer["detail"] for layer in layers), layers
+
+
+MISSING_LANDLOCK_ENTRY = r"""
+import json, sys
+from coc_ros.sandbox import isolation, worker
+
+isolation.landlock_abi = lambda libc=None: 0  # stands for a kernel without Landlock
+
+
+class Host:
+    def __init__(self):
+        self.events = []
+
+    def event(self, event):
+        self.events.append(event)
+
+
+host = Host()
+result = worker.run({"program": "answer = 6 * 7", "mode": "coc-python", "limits": {}}, host)
+sys.stdout.write(json.dumps({"result": result, "events": host.events}))
+"""
+
+
+def test_a_missing_layer_is_reported_in_the_result_and_the_trace_and_the_run_still_works():
+    package_root = str(Path(coc_ros.__file__).resolve().parents[1])
+    env = isolation.worker_environment(os.pathsep.join([package_root] + [p for p in sys.path if p]))
+    proc = subprocess.run([sys.executable, "-s", "-c", MISSING_LANDLOCK_ENTRY], env=env, capture_output=True,
+                          text=True, timeout=30, start_new_session=True, cwd="/tmp")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["result"]["answer"] == 42
+    landlock = {layer["name"]: layer for layer in out["result"]["isolation"]}["landlock"]
+    assert not landlock["active"] and "not available" in landlock["detail"]
+    [event] = [e for e in out["events"] if e["kind"] == "sandbox"]
+    assert event["source"] == "sandbox layer(s) missing: landlock"
+    assert any(not layer["active"] for layer in event["detail"]["isolation"])

@@ -19,7 +19,6 @@ import ctypes
 import dataclasses
 import errno
 import os
-import platform
 import site
 import struct
 from pathlib import Path
@@ -30,7 +29,7 @@ NOBODY = 65534  # uid and gid of nobody/nogroup on Debian and most distributions
 
 # Variables the worker may inherit; everything else of the host's environment (API keys, ROS settings) stays out.
 _ENV_FIXED: dict[str, str] = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-                              "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "PYTHONIOENCODING": "utf-8"}
+                              "PYTHONNOUSERSITE": "1", "PYTHONIOENCODING": "utf-8"}
 # Passed on when set: the library path of a Python or ROS wheels outside the default path, and the ROS wheels'
 # guard that otherwise makes every worker re-exec itself once at start-up (twice the start-up time).
 _ENV_PASSED: tuple[str, ...] = ("LD_LIBRARY_PATH", "_ROS_WHEELS_BOOTSTRAP_COMPLETE")
@@ -233,9 +232,10 @@ class _SockFprog(ctypes.Structure):
 
 
 def _seccomp(libc: ctypes.CDLL) -> Layer:
-    if platform.machine() != "x86_64":
-        return Layer("seccomp", False, f"no system call filter for {platform.machine()}: exec, fork and sockets "
-                                       "are not refused by the kernel")
+    machine = os.uname().machine
+    if machine != "x86_64":
+        return Layer("seccomp", False, f"no system call filter for {machine}: exec, fork and sockets are not "
+                                       "refused by the kernel")
     prog = seccomp_filter(os.getpid())
     raw = b"".join(struct.pack("=HBBI", *ins) for ins in prog)
     buf = ctypes.create_string_buffer(raw, len(raw))
