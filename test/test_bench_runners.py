@@ -6,9 +6,9 @@ import json
 
 from coc_ros.bench import bbh
 from coc_ros.bench.reasoning import run_reasoning_bench
-from coc_ros.bench.robot import run_robot_bench
+from coc_ros.bench.robot import Row, run_robot_bench
+from coc_ros.bench.robot_tasks import get_task
 from coc_ros.llm.scripted import ScriptedLLM
-from coc_ros.sim.robot_tasks import get_task
 
 
 def test_robot_bench_scores_by_final_world_state(tmp_path):
@@ -19,13 +19,18 @@ def test_robot_bench_scores_by_final_world_state(tmp_path):
     # coc-interweave: right program and answers; direct: the LM moves the wrong object.
     llm = ScriptedLLM([program, *sims, "[('soda_can', 'recycling_bin')]"])
     out = tmp_path / "robot.json"
-    summary = run_robot_bench(llm, tasks=[task], modes=["coc-interweave", "direct"], out=out)
+    summary = run_robot_bench(llm, tasks=[task], rows=[Row("coc-interweave"), Row("direct")], seeds=1, out=out)
     data = json.loads(out.read_text())
     by_mode = {r["mode"]: r for r in data["results"]}
     assert by_mode["coc-interweave"]["success"] and by_mode["coc-interweave"]["world"]["plastic_bottle"] == "recycling_bin"
     assert not by_mode["direct"]["success"] and by_mode["direct"]["world"]["soda_can"] == "recycling_bin"
-    assert summary["coc-interweave"]["success_rate"] == 100.0 and summary["direct"]["success_rate"] == 0.0
+    assert summary["dev"]["coc-interweave"]["success_rate"] == 100.0 and summary["dev"]["direct"]["success_rate"] == 0.0
+    assert {r["task"] for r in data["results"]} == {"recycle_bottle"} and data["results"][0]["model"] == "scripted"
     assert (tmp_path / "robot_contact_sheet.png").stat().st_size > 1000
+    # resumable: a rerun finds every record done and calls no model (the script is used up)
+    again = run_robot_bench(ScriptedLLM([]), tasks=[task], rows=[Row("coc-interweave"), Row("direct")], seeds=1,
+                            out=out)
+    assert again == summary and len(json.loads(out.read_text())["results"]) == 2
 
 
 def test_reasoning_bench_scores_against_bbh_targets(tmp_path):

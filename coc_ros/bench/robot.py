@@ -1,12 +1,18 @@
 """The robot task benchmark: natural-language instructions in the simulated world, scored by the simulator's
-final state (where every object ended up), never by what the LM says.
+final state (where every object ended up, plus the count a counting task must say), never by what the LM claims.
 
-Modes, all with the same model: coc-interweave (program + Python + LMulator), coc-python (program, Python only:
-undefined semantic helpers are errors), and direct (the LM lists the pick_place actions itself, no program).
+Rows, all with the same model: coc-interweave (program + Python + LMulator), coc-python (program, Python only:
+undefined semantic helpers are errors), direct (the LM lists the actions itself, no program), and ablations of
+coc-interweave with one technique off ("coc-interweave -calibrate", ...). Every task runs on several pose seeds.
+Results are one record per task x row x seed, keyed with a checksum of the model, so a killed run resumes where it
+stopped and a different model never mixes with old numbers.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
+import hashlib
+import inspect
 import json
 import time
 from pathlib import Path
@@ -14,36 +20,88 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from coc_ros.bench.robot_report import print_report
+from coc_ros.bench.robot_tasks import RobotTask, load_tasks
+from coc_ros.core.types import Limits, RunResult
 from coc_ros.engine.lmulator import parse_literal
 from coc_ros.engine.runner import Engine
-from coc_ros.core.types import Limits
-from coc_ros.llm.base import LLMClient, LLMError
+from coc_ros.engine.techniques import Techniques
+from coc_ros.llm.base import ConstrainedDecoder, LLMClient, LLMError, OptionScorer, supports
 from coc_ros.llm.caching import CachingLLM
 from coc_ros.robot.api import RobotAPI, SafetyConfig
 from coc_ros.robot.backend import SkillError
-from coc_ros.sim.robot_tasks import TASKS, RobotTask
 
 MODES = ["coc-interweave", "coc-python", "direct"]
+ABLATIONS = ["calibrate", "grammar", "repair", "intent_check"]
 DIRECT_SYSTEM = ("You control a robot arm. Given the objects on the table, the places and an instruction, reply "
                  "with ONLY a Python list of (object, target) pairs: the pick_place actions to carry out, in order, "
-                 "e.g. [('apple', 'bowl'), ('cup', 'box')]. Reply [] if nothing should move.")
+                 "e.g. [('apple', 'bowl'), ('cup', 'box')]. Reply [] if nothing should move. If the instruction "
+                 "asks a question, add ('say', 'your answer') to the list.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One row of the table: a mode, optionally with one technique switched off."""
+
+    mode: str
+    ablation: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.mode} -{self.ablation}" if self.ablation else self.mode
+
+    @property
+    def techniques(self) -> Techniques:
+        return Techniques().without(self.ablation) if self.ablation else Techniques()
+
+    @classmethod
+    def parse(cls, name: str) -> Row:
+        mode, _, ablation = name.partition(" -")
+        if mode not in MODES or (ablation and (ablation not in ABLATIONS or mode != "coc-interweave")):
+            raise ValueError(f"unknown row {name!r}: a mode among {MODES}, or 'coc-interweave -X' with X among "
+                             f"{ABLATIONS}")
+        return cls(mode, ablation)
 
 
 @dataclasses.dataclass
 class RobotResult:
     task: str
-    mode: str
+    split: str
+    scene: str
+    mode: str  # the row name: "coc-interweave", "direct", "coc-interweave -calibrate", ...
     seed: int
     success: bool
     score: float
+    answer: str  # what the robot said, then the program's `answer` (a counting task is scored on it)
     lm_calls: int
+    cached_lm_calls: int  # of lm_calls, replies served from the benchmark's cache (identical prompt seen before)
     motions: int
     seconds: float
     world: dict[str, str]
     error: str
     image: str
+    model: str
+    decisions: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # LMulator calls, for the report
+
+    @property
+    def key(self) -> tuple[str, str, int, str]:
+        return (self.task, self.mode, self.seed, self.model)
+
+
+def model_checksum(llm: Any) -> str:
+    """Which model produced a record: file name, size and a hash of its first and last 16 MiB (a full hash of a
+    1 GB file costs seconds of a scarce CPU), else the backend's name."""
+    path = getattr(getattr(llm, "inner", llm), "model_path", None)
+    if path is None or not Path(path).is_file():
+        return str(getattr(llm, "name", type(llm).__name__))
+    p, chunk = Path(path), 1 << 24
+    h, size = hashlib.sha256(), p.stat().st_size
+    with p.open("rb") as f:
+        h.update(f.read(chunk))
+        f.seek(max(0, size - chunk))
+        h.update(f.read(chunk))
+    return f"{p.name}:{size}:{h.hexdigest()[:16]}"
 
 
 def run_direct(llm: LLMClient, robot: RobotAPI, instruction: str) -> tuple[int, str]:
@@ -64,97 +122,148 @@ def run_direct(llm: LLMClient, robot: RobotAPI, instruction: str) -> tuple[int, 
             errors.append(f"bad action {action!r}")
             continue
         try:
-            robot.call("pick_place", [str(action[0]), str(action[1])], {})
+            if action[0] == "say":
+                robot.call("say", [str(action[1])], {})
+            else:
+                robot.call("pick_place", [str(action[0]), str(action[1])], {})
         except SkillError as exc:
             errors.append(str(exc))
     return 1, "; ".join(errors)
 
 
-def run_robot_bench(llm: LLMClient, *, tasks: list[RobotTask] | None = None, modes: list[str] | None = None,
-                    seeds: int = 1, perception: str = "camera", out: Path = Path("runs/bench_robot.json"),
-                    console: Console | None = None) -> dict[str, Any]:
+def decisions(run: RunResult) -> list[dict[str, Any]]:
+    """The LMulator calls of a run's trace, with helper name and arguments (parsed from the expression when the
+    engine did not record them), for the per-decision accuracy report."""
+    keep = ("helper", "args", "value", "logodds", "raw_logodds", "decision", "memoized")
+    out = []
+    for event in run.trace:
+        for call in (event.detail or {}).get("lm_calls", []):
+            item = {k: call[k] for k in keep if k in call}
+            if "helper" not in item:
+                item.update(_helper_call(str(call.get("expression", ""))))
+            if item.get("helper"):
+                out.append(item)
+    return out
+
+
+def _helper_call(expression: str) -> dict[str, Any]:
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return {}
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return {}
+    args = []
+    for a in node.args:
+        try:
+            args.append(ast.literal_eval(a))
+        except ValueError:
+            args.append(ast.unparse(a))
+    return {"helper": node.func.id, "args": args}
+
+
+def _engine(llm: LLMClient, robot: RobotAPI, row: Row) -> Engine:
+    kwargs: dict[str, Any] = {"robot": robot, "limits": Limits(timeout_s=600)}
+    if "techniques" in inspect.signature(Engine).parameters:
+        kwargs["techniques"] = row.techniques
+    return Engine(llm, **kwargs)
+
+
+def check_rows(rows: list[Row]) -> None:
+    """Ablation rows need an Engine that takes `techniques`; without it they would silently measure the full
+    engine, so refuse before anything runs."""
+    if any(r.ablation for r in rows) and "techniques" not in inspect.signature(Engine).parameters:
+        raise ValueError("ablation rows need Engine(..., techniques=Techniques(...)), which this engine lacks")
+
+
+def load_results(out: Path) -> list[RobotResult]:
+    if not out.is_file():
+        return []
+    fields = {f.name for f in dataclasses.fields(RobotResult)}
+    return [RobotResult(**{k: v for k, v in r.items() if k in fields}) for r in json.loads(out.read_text())["results"]]
+
+
+def run_robot_bench(llm: LLMClient, *, tasks: list[RobotTask] | None = None, rows: list[Row] | None = None,
+                    seeds: int = 3, perception: str = "camera", out: Path = Path("runs/bench_robot.json"),
+                    images: Path | None = None, resume: bool = True,
+                    console: Console | None = None) -> dict[str, dict[str, Any]]:
+    """Run tasks x rows x seeds (skipping records already in `out` for this model), write `out` after every run,
+    then print the tables and write the contact sheets. Returns the summary {split: {row: numbers}}."""
     from coc_ros.sim.backend import SimSkillBackend  # noqa: PLC0415 - MuJoCo only when the benchmark runs
 
     console = console or Console()
-    tasks = tasks or TASKS
-    modes = modes or MODES
-    shared = CachingLLM(llm)
-    image_dir = out.with_suffix("")
+    tasks = tasks or load_tasks("all")
+    rows = rows or [Row(m) for m in MODES]
+    check_rows(rows)
+    model = model_checksum(llm)
+    cached = CachingLLM(llm)  # greedy decoding: an identical prompt gives an identical reply, so replay it
+    keeps_capabilities = all(supports(cached, c) or not supports(llm, c) for c in (OptionScorer, ConstrainedDecoder))
+    shared: Any = cached if keeps_capabilities else llm
+    image_dir = images or out.with_suffix("")
     image_dir.mkdir(parents=True, exist_ok=True)
-    results: list[RobotResult] = []
+    results = load_results(out) if resume else []
+    done = {r.key for r in results}
+    todo = [(t, s, row) for t in tasks for s in range(seeds) for row in rows if (t.name, row.name, s, model) not in done]
+    console.print(f"robot bench: {len(tasks)} tasks x {len(rows)} rows x {seeds} seeds; model {model}; "
+                  f"{len(todo)} runs to do ({len(tasks) * len(rows) * seeds - len(todo)} already in {out})")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
-        bar = progress.add_task("robot", total=len(tasks) * len(modes) * seeds)
-        for task in tasks:
-            for seed in range(seeds):
-                for mode in modes:
-                    progress.update(bar, description=f"{task.name[:26]:<26} {mode:<15}")
-                    backend = SimSkillBackend(task.scene, seed=task.seed + seed, perception=perception)
-                    robot = RobotAPI(backend, SafetyConfig(velocity_scaling=1.0))
-                    start = time.monotonic()
-                    if mode == "direct":
-                        lm_calls, error = run_direct(shared, robot, task.instruction)
-                    else:
-                        run = Engine(shared, robot=robot, limits=Limits(timeout_s=600)).run(task.instruction, mode)
-                        lm_calls, error = run.lm_calls, run.error
-                    seconds = time.monotonic() - start
-                    world = backend.world_state()
-                    score = task.score(world, backend.scene)
-                    image = image_dir / f"{task.name}_{mode}_{seed}.png"
-                    backend.render(image)
-                    backend.close()
-                    results.append(RobotResult(task=task.name, mode=mode, seed=seed, success=score == 1.0,
-                                               score=round(score, 3), lm_calls=lm_calls, motions=robot.motions,
-                                               seconds=round(seconds, 2), world=world, error=error[:300],
-                                               image=str(image)))
-                    _write(out, results)
-                    progress.advance(bar)
-    summary = {m: _summary([r for r in results if r.mode == m]) for m in modes}
+        bar = progress.add_task("robot", total=len(todo))
+        for task, seed, row in todo:
+            progress.update(bar, description=f"{task.name[:28]:<28} s{seed} {row.name:<26}")
+            results = [r for r in results if r.key != (task.name, row.name, seed, model)]
+            results.append(_run_one(shared, task, seed, row, perception, image_dir, model, SimSkillBackend))
+            _write(out, results)
+            progress.advance(bar)
+    current = [r for r in results if r.model == model]
+    summary = print_report(current, console=console)
     _write(out, results, summary)
-    sheet = contact_sheet(results, out.with_name(out.stem + "_contact_sheet.png"))
-    _print(results, summary, tasks, modes, console)
-    console.print(f"results: {out}\ncontact sheet: {sheet}")
+    for split in ("dev", "heldout"):
+        rows_of_split = [r for r in current if r.split == split]
+        if rows_of_split:
+            suffix = "" if split == "dev" else "_heldout"
+            sheet = contact_sheet(rows_of_split, out.with_name(f"{out.stem}_contact_sheet{suffix}.png"))
+            console.print(f"contact sheet ({split}): {sheet}")
+    console.print(f"results: {out}")
     return summary
 
 
-def _summary(rows: list[RobotResult]) -> dict[str, Any]:
-    n = len(rows) or 1
-    return {"success_rate": round(100 * sum(r.success for r in rows) / n, 1),
-            "mean_score": round(100 * sum(r.score for r in rows) / n, 1),
-            "lm_calls": round(sum(r.lm_calls for r in rows) / n, 2),
-            "seconds": round(sum(r.seconds for r in rows) / n, 2), "n": len(rows)}
+def _run_one(llm: Any, task: RobotTask, seed: int, row: Row, perception: str, image_dir: Path, model: str,
+             backend_cls: Any) -> RobotResult:
+    backend = backend_cls(task.scene, seed=task.seed + seed, perception=perception)
+    robot = RobotAPI(backend, SafetyConfig(velocity_scaling=1.0))
+    hits_before = getattr(llm, "hits", 0)
+    start = time.monotonic()
+    run: RunResult | None = None
+    if row.mode == "direct":
+        lm_calls, error = run_direct(llm, robot, task.instruction)
+    else:
+        run = _engine(llm, robot, row).run(task.instruction, row.mode)
+        lm_calls, error = run.lm_calls, run.error
+    seconds = time.monotonic() - start
+    world = backend.world_state()
+    said = list(robot.said) + ([str(run.answer)] if run is not None and run.answer is not None else [])
+    score = task.score(world, backend.scene, said)
+    image = image_dir / f"{task.name}_{row.name.replace(' ', '_')}_{seed}.png"
+    backend.render(image)
+    backend.close()
+    return RobotResult(task=task.name, split=task.split, scene=task.scene, mode=row.name, seed=seed,
+                       success=score == 1.0, score=round(score, 3), answer=" | ".join(said)[:300], lm_calls=lm_calls,
+                       cached_lm_calls=getattr(llm, "hits", 0) - hits_before, motions=robot.motions,
+                       seconds=round(seconds, 2), world=world, error=error[:300], image=str(image), model=model,
+                       decisions=decisions(run) if run is not None else [])
 
 
 def _write(out: Path, results: list[RobotResult], summary: dict[str, Any] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"summary": summary, "results": [dataclasses.asdict(r) for r in results]}, indent=1))
+    tmp.write_text(json.dumps({"summary": summary, "results": [dataclasses.asdict(r) for r in results]}, indent=1,
+                              ensure_ascii=False))
     tmp.replace(out)
 
 
-def _print(results: list[RobotResult], summary: dict[str, Any], tasks: list[RobotTask], modes: list[str],
-           console: Console) -> None:
-    table = Table(title="Robot tasks in the simulator (success = every object where it belongs)")
-    table.add_column("task")
-    for m in modes:
-        table.add_column(m, justify="right")
-    for task in tasks:
-        cells = []
-        for m in modes:
-            rows = [r for r in results if r.task == task.name and r.mode == m]
-            ok = sum(r.success for r in rows)
-            secs = sum(r.seconds for r in rows) / (len(rows) or 1)
-            cells.append(f"{ok}/{len(rows)} ({secs:.0f}s)")
-        table.add_row(task.name, *cells)
-    table.add_row("[bold]success rate %[/bold]", *[f"[bold]{summary[m]['success_rate']:.0f}[/bold]" for m in modes])
-    table.add_row("mean score %", *[f"{summary[m]['mean_score']:.0f}" for m in modes])
-    table.add_row("LM calls / task", *[f"{summary[m]['lm_calls']:.1f}" for m in modes])
-    table.add_row("seconds / task", *[f"{summary[m]['seconds']:.1f}" for m in modes])
-    console.print(table)
-
-
-def contact_sheet(results: list[RobotResult], path: Path, thumb: tuple[int, int] = (320, 240)) -> Path:
-    """One labelled thumbnail of each run's final frame, a row per task, a column per mode."""
+def contact_sheet(results: list[RobotResult], path: Path, thumb: tuple[int, int] = (240, 180)) -> Path:
+    """One labelled thumbnail of each run's final frame (seed 0), a row per task, a column per table row."""
     from PIL import Image, ImageDraw  # noqa: PLC0415
 
     tasks = list(dict.fromkeys(r.task for r in results))

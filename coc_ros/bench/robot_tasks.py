@@ -1,21 +1,44 @@
-"""Natural-language robot tasks over the simulated scenes, each with a scorer and a reference program.
+"""Natural-language robot tasks over the simulated scenes: loaded from data files, scored by declarative rules.
 
-Scorers read only the simulator's final `world_state()` (object -> container/'table'/...) and the scene's semantic
-attributes (material, food group, ...), which perception never sees. Where common sense allows two answers (is a
-tomato a vegetable?) the scorer accepts both.
+Tasks live in `bench/data/robot_tasks.yaml` (development split) and `bench/data/robot_tasks_heldout.yaml` (held-out:
+nothing is tuned on it; see the rule at its top). Scorers read only the simulator's final `world_state()` (object
+-> container/'table'/...), the scene's scorer-only attributes (vegan, recyclable, material, ...; perception never
+sees them) and, for counting tasks, what the robot said. Where common sense allows two answers the rules accept both.
 
-Reference programs use the paper's robot API: `detect_objects()` -> list of object names, `pick_place(obj,
-target)`, `say(text)`, and semantic helpers such as `is_recyclable(obj)` left undefined on purpose: in Chain of
-Code the LM simulates them. They serve as few-shot examples and, with `oracle_helpers`, as executable tests.
+Reference programs use the robot API: `detect_objects()`, `pick_place(obj, target)`, `say(text)`,
+`get_color(obj)`, `get_shape(obj)` (the detected class: cube, can, ...), and semantic helpers such as
+`is_recyclable(obj)` left undefined on purpose (in Chain of Code the LM simulates them). With `oracle_helpers` they
+run in the simulator to prove each task solvable.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
-from typing import Any, Callable
+import importlib.resources
+import re
+from typing import Any, Callable, Iterable
 
+import yaml
+
+from coc_ros.bench.robot_decisions import attribute_of, scene_attributes
 from coc_ros.sim.scene import Scene, load_scene
 
 Allowed = dict[str, set[str]]
+SPLITS = ("dev", "heldout")
+_FILES = {"dev": "robot_tasks.yaml", "heldout": "robot_tasks_heldout.yaml"}
+_SPEC_KEYS = {"name", "color", "shape", "category"}  # what the camera knows; other keys are scene attributes
+
+
+class TaskError(ValueError):
+    """A task file is malformed; the message names the file, the task and the field."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """Objects matching `where` must end in one of `to` ('table' = must not move)."""
+
+    where: dict[str, Any]
+    to: frozenset[str]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,284 +47,181 @@ class RobotTask:
     scene: str
     instruction: str
     program: str  # reference program in the robot API
-    expected: Callable[[Scene], Allowed]  # object -> acceptable final locations (unlisted objects: 'table')
-    answer: str | None = None  # what say() should contain, for counting tasks
-    seed: int = 0
+    rules: tuple[Rule, ...]
+    kinds: tuple[str, ...] = ()
+    answer: tuple[int, ...] = ()  # acceptable counts the robot must say (counting tasks)
+    split: str = "dev"
+    seed: int = 0  # first layout seed; a run over n seeds uses seed .. seed + n - 1
 
-    def score(self, world_state: dict[str, str], scene: Scene | None = None) -> float:
-        """Fraction of the scene's objects whose final location is acceptable (1.0 = task done)."""
+    def expected(self, scene: Scene) -> Allowed:
+        """Object -> acceptable final locations, for the objects some rule matches (the rest: 'table')."""
+        out: Allowed = {}
+        for o in scene.objects:
+            for rule in self.rules:
+                if matches(o, rule.where):
+                    out[o.name] = set(rule.to)
+                    break
+        return out
+
+    def answer_ok(self, said: Iterable[str]) -> bool:
+        """A counting task's answer is right when one of the acceptable counts is among the numbers said."""
+        return not self.answer or bool(set(self.answer) & numbers_in(" ".join(said)))
+
+    def score(self, world_state: dict[str, str], scene: Scene | None = None, said: Iterable[str] = ()) -> float:
+        """Fraction of the checks passed: one per object (its final place) plus the answer of a counting task."""
         sc = scene or load_scene(self.scene)
         allowed = self.expected(sc)
         ok = sum(world_state.get(o, "missing") in allowed.get(o, {"table"}) for o in sc.object_names)
-        return ok / len(sc.object_names)
+        if not self.answer:
+            return ok / len(sc.object_names)
+        return (ok + self.answer_ok(said)) / (len(sc.object_names) + 1)
 
-    def success(self, world_state: dict[str, str], scene: Scene | None = None) -> bool:
-        return self.score(world_state, scene) == 1.0
-
-
-def _attr(scene: Scene, key: str, value: Any) -> list[str]:
-    return [o.name for o in scene.objects if o.attributes.get(key) == value]
+    def success(self, world_state: dict[str, str], scene: Scene | None = None, said: Iterable[str] = ()) -> bool:
+        return self.score(world_state, scene, said) == 1.0
 
 
-def _where(scene: Scene, pred: Callable[[Any], bool]) -> list[str]:
-    return [o.name for o in scene.objects if pred(o)]
+def matches(obj: Any, where: dict[str, Any]) -> bool:
+    """Whether an ObjectSpec satisfies a rule's `where` (all keys must hold; a list value means any of)."""
+    for key, want in where.items():
+        if key == "not":
+            if matches(obj, want):
+                return False
+        elif key == "any":
+            if not any(matches(obj, w) for w in want):
+                return False
+        else:
+            have = {"name": obj.name, "color": obj.color.name, "shape": obj.shape,
+                    "category": obj.category}[key] if key in _SPEC_KEYS else obj.attributes.get(key)
+            if have not in (want if isinstance(want, list) else [want]):
+                return False
+    return True
 
 
-# -- expected outcomes -------------------------------------------------------------------------------------------
-
-def _sort_waste(s: Scene) -> Allowed:
-    out: Allowed = {}
-    for o in s.objects:
-        a = o.attributes
-        out[o.name] = {"recycling_bin"} if a.get("recyclable") else {"compost_bin"} if a.get("compostable") \
-            else {"trash_bin"}
-    return out
+_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_ZH = {c: i for i, c in enumerate("零一二三四五六七八九十")} | {"两": 2}
 
 
-def _compostables(s: Scene) -> Allowed:
-    out: Allowed = {n: {"compost_bin"} for n in _attr(s, "material", "food")}
-    for n in _attr(s, "material", "paper"):
-        out[n] = {"compost_bin", "table"}  # paper is compostable in some municipalities, not in others
-    return out
+def numbers_in(text: str) -> set[int]:
+    """Counts stated in text: digits not part of a name (tomato_2), English number words, Chinese numerals before a
+    measure word (三个)."""
+    found = {int(m) for m in re.findall(r"(?<![A-Za-z0-9_.])\d+(?![A-Za-z0-9_]|\.\d)", text)}
+    found |= {_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _WORDS}
+    for num in re.findall(r"([零一二两三四五六七八九十]+)\s*[个件样只块种瓶罐片]", text):
+        if num == "十":
+            found.add(10)
+        elif len(num) == 1:
+            found.add(_ZH[num])
+        elif len(num) == 2 and num[0] == "十":
+            found.add(10 + _ZH[num[1]])
+    return found
 
 
-def _metal_plastic(s: Scene) -> Allowed:
-    return {n: {"recycling_bin"} for n in _where(s, lambda o: o.attributes.get("material") in ("metal", "plastic"))}
+# -- loading ---------------------------------------------------------------------------------------------------
+
+def load_tasks(split: str = "dev") -> list[RobotTask]:
+    """The tasks of one split ('dev', 'heldout') or of both ('all'); every task is validated against its scene."""
+    if split == "all":
+        return [t for s in SPLITS for t in load_tasks(s)]
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)} or all, got {split!r}")
+    fname = _FILES[split]
+    text = importlib.resources.files("coc_ros.bench").joinpath("data", fname).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or not isinstance(data.get("tasks"), list):
+        raise TaskError(f"{fname}: expected a mapping with a 'tasks' list")
+    return [_parse_task(t, fname, split) for t in data["tasks"]]
 
 
-def _throw_away_non_recyclable(s: Scene) -> Allowed:
-    return {n: {"trash_bin", "compost_bin"} for n in _where(s, lambda o: not o.attributes.get("recyclable"))}
+def _parse_task(raw: Any, fname: str, split: str) -> RobotTask:
+    where = f"{fname}: task {raw.get('name', '?') if isinstance(raw, dict) else raw!r}"
+    known = {"name", "scene", "kinds", "instruction", "program", "expect", "answer"}
+    if not isinstance(raw, dict) or set(raw) - known or not {"name", "scene", "instruction", "program",
+                                                             "expect"} <= set(raw):
+        raise TaskError(f"{where}: needs name, scene, instruction, program, expect (allowed: {sorted(known)})")
+    scene = load_scene(raw["scene"])
+    try:
+        ast.parse(raw["program"])
+    except SyntaxError as exc:
+        raise TaskError(f"{where}: reference program does not parse: {exc}") from None
+    rules = []
+    for rule in raw["expect"]:
+        if not isinstance(rule, dict) or set(rule) - {"where", "to"} or "to" not in rule:
+            raise TaskError(f"{where}: each expect rule is {{where: {{...}}, to: [places]}}, got {rule!r}")
+        _check_where(rule.get("where", {}), scene, where)
+        bad = set(rule["to"]) - set(scene.container_names) - {"table"}
+        if bad:
+            raise TaskError(f"{where}: unknown place(s) {sorted(bad)}; scene {scene.name} has "
+                            f"{', '.join(scene.container_names)} and table")
+        rules.append(Rule(dict(rule.get("where", {})), frozenset(rule["to"])))
+    answer = raw.get("answer", [])
+    answer = tuple(answer) if isinstance(answer, list) else (answer,)
+    if not all(isinstance(a, int) for a in answer):
+        raise TaskError(f"{where}: answer must be an integer or a list of integers")
+    return RobotTask(name=raw["name"], scene=raw["scene"], instruction=" ".join(raw["instruction"].split()),
+                     program=raw["program"], rules=tuple(rules), kinds=tuple(raw.get("kinds", ())), answer=answer,
+                     split=split)
 
 
-def _food_compost_rest_trash(s: Scene) -> Allowed:
-    return {o.name: {"compost_bin"} if o.attributes.get("material") == "food" else {"trash_bin"} for o in s.objects}
+def _check_where(where: Any, scene: Scene, ctx: str) -> None:
+    if not isinstance(where, dict):
+        raise TaskError(f"{ctx}: 'where' must be a mapping, got {where!r}")
+    attrs = scene_attributes(scene)
+    for key, value in where.items():
+        if key == "not":
+            _check_where(value, scene, ctx)
+        elif key == "any":
+            for w in value:
+                _check_where(w, scene, ctx)
+        elif key not in _SPEC_KEYS and key not in attrs:
+            raise TaskError(f"{ctx}: 'where' key {key!r} is neither {sorted(_SPEC_KEYS)} nor an attribute of "
+                            f"scene {scene.name} ({', '.join(sorted(attrs))})")
 
 
-def _stir_fry(s: Scene) -> Allowed:
-    return {n: {"pot"} for n in _attr(s, "stir_fry_ingredient", True)}
-
-
-def _not_food_in_box(s: Scene) -> Allowed:
-    return {n: {"box"} for n in _where(s, lambda o: o.attributes.get("material") != "food")}
-
-
-def _eggs_bowl_tomatoes_plate(s: Scene) -> Allowed:
-    out: Allowed = {o.name: {"bowl"} for o in s.objects if o.category == "egg"}
-    out.update({o.name: {"plate"} for o in s.objects if o.category == "tomato"})
-    return out
-
-
-def _count_tomatoes(s: Scene) -> Allowed:
-    toms = [o.name for o in s.objects if o.category == "tomato"]
-    return {n: {"pot"} if len(toms) >= 2 else {"bowl"} for n in toms}
-
-
-def _vegetables(s: Scene) -> Allowed:
-    out: Allowed = {o.name: {"bowl"} for o in s.objects if o.category == "pepper"}
-    out.update({o.name: {"bowl", "table"} for o in s.objects if o.category == "tomato"})  # botanically a fruit
-    return out
-
-
-_BOWL_OF = {"red": "red_bowl", "green": "green_bowl", "blue": "blue_bowl"}
-
-
-def _colour_match(s: Scene) -> Allowed:
-    return {o.name: {_BOWL_OF.get(o.color.name, "box")} for o in s.objects}
-
-
-def _count_cubes(s: Scene) -> Allowed:
-    cubes = [o for o in s.objects if o.category == "cube"]
-    return {"purple_cube": {"box"} if len(cubes) > 4 else {"blue_bowl"}}
-
-
-def _warm(s: Scene) -> Allowed:
-    out: Allowed = {o.name: {"red_bowl"} for o in s.objects if o.color.name in ("red", "yellow", "orange")}
-    out.update({o.name: {"red_bowl", "table"} for o in s.objects if o.color.name == "purple"})  # borderline
-    return out
-
-
-def _cylinders(s: Scene) -> Allowed:
-    return {o.name: {"box"} for o in s.objects if o.shape == "cylinder"}
-
-
-def _primary_colours(s: Scene) -> Allowed:
-    return {o.name: {"box"} for o in s.objects if o.color.name in ("red", "yellow", "blue")}
-
-
-def _bottle_only(s: Scene) -> Allowed:
-    return {o.name: {"recycling_bin"} for o in s.objects if o.category == "bottle"}
-
-
-TASKS: list[RobotTask] = [
-    RobotTask("sort_waste", "sort",
-              "Sort the waste on the table: recyclables go in the recycling bin, compostables in the compost bin, "
-              "and everything else in the trash bin.",
-              """objs = detect_objects()
-for obj in objs:
-    if is_recyclable(obj):
-        pick_place(obj, "recycling_bin")
-    elif is_compostable(obj):
-        pick_place(obj, "compost_bin")
-    else:
-        pick_place(obj, "trash_bin")
-""", _sort_waste),
-    RobotTask("compost_food", "sort",
-              "Put the food scraps in the compost bin and leave everything else where it is.",
-              """objs = detect_objects()
-for obj in objs:
-    if is_food(obj):
-        pick_place(obj, "compost_bin")
-""", _compostables),
-    RobotTask("recycle_metal_plastic", "sort",
-              "Put everything made of metal or plastic in the recycling bin.",
-              """objs = detect_objects()
-for obj in objs:
-    if material(obj) in ("metal", "plastic"):
-        pick_place(obj, "recycling_bin")
-""", _metal_plastic),
-    RobotTask("throw_away_non_recyclable", "sort",
-              "Throw away whatever cannot be recycled; keep the recyclables on the table.",
-              """objs = detect_objects()
-for obj in objs:
-    if not is_recyclable(obj):
-        pick_place(obj, "compost_bin" if is_compostable(obj) else "trash_bin")
-""", _throw_away_non_recyclable),
-    RobotTask("food_compost_rest_trash", "sort",
-              "Clear the table: food goes in the compost bin, all the rest in the trash bin. How many things went "
-              "in the trash?",
-              """objs = detect_objects()
-n_trash = 0
-for obj in objs:
-    if is_food(obj):
-        pick_place(obj, "compost_bin")
-    else:
-        pick_place(obj, "trash_bin")
-        n_trash += 1
-say(f"{n_trash} items went in the trash bin")
-""", _food_compost_rest_trash, answer="3"),
-    RobotTask("stir_fry", "kitchen",
-              "I want to make a tomato and egg stir-fry. Put the ingredients in the pot.",
-              """objs = detect_objects()
-for obj in objs:
-    if is_ingredient_of(obj, "tomato and egg stir-fry"):
-        pick_place(obj, "pot")
-""", _stir_fry),
-    RobotTask("not_food_in_box", "kitchen",
-              "Put everything that is not food in the box.",
-              """objs = detect_objects()
-for obj in objs:
-    if not is_food(obj):
-        pick_place(obj, "box")
-""", _not_food_in_box),
-    RobotTask("eggs_bowl_tomatoes_plate", "kitchen",
-              "Put the eggs in the bowl and the tomatoes on the plate.",
-              """objs = detect_objects()
-for obj in objs:
-    if "egg" in obj:
-        pick_place(obj, "bowl")
-    elif "tomato" in obj:
-        pick_place(obj, "plate")
-""", _eggs_bowl_tomatoes_plate),
-    RobotTask("count_tomatoes", "kitchen",
-              "Count the tomatoes and tell me how many there are. If there are at least two, put them all in the "
-              "pot; otherwise put them in the bowl.",
-              """objs = detect_objects()
-tomatoes = [obj for obj in objs if "tomato" in obj]
-say(f"There are {len(tomatoes)} tomatoes")
-target = "pot" if len(tomatoes) >= 2 else "bowl"
-for obj in tomatoes:
-    pick_place(obj, target)
-""", _count_tomatoes, answer="2"),
-    RobotTask("vegetables_in_bowl", "kitchen",
-              "Put all the vegetables in the bowl.",
-              """objs = detect_objects()
-for obj in objs:
-    if is_vegetable(obj):
-        pick_place(obj, "bowl")
-""", _vegetables),
-    RobotTask("colour_match", "blocks",
-              "Put each block in the bowl of the same colour; blocks whose colour has no bowl go in the box.",
-              """objs = detect_objects()
-bowls = {"red": "red_bowl", "green": "green_bowl", "blue": "blue_bowl"}
-for obj in objs:
-    c = color(obj)
-    pick_place(obj, bowls.get(c, "box"))
-""", _colour_match),
-    RobotTask("count_cubes", "blocks",
-              "How many cubes are there? If there are more than four, put the purple cube in the box, otherwise "
-              "in the blue bowl.",
-              """objs = detect_objects()
-cubes = [obj for obj in objs if obj.endswith("_cube")]
-say(f"I see {len(cubes)} cubes")
-pick_place("purple_cube", "box" if len(cubes) > 4 else "blue_bowl")
-""", _count_cubes, answer="5"),
-    RobotTask("warm_colours", "blocks",
-              "Put all the blocks with warm colours in the red bowl.",
-              """objs = detect_objects()
-for obj in objs:
-    if is_warm_color(color(obj)):
-        pick_place(obj, "red_bowl")
-""", _warm),
-    RobotTask("cylinders_in_box", "blocks",
-              "Put only the cylinders in the box.",
-              """objs = detect_objects()
-for obj in objs:
-    if "cylinder" in obj:
-        pick_place(obj, "box")
-""", _cylinders),
-    RobotTask("primary_colours_box", "blocks",
-              "Put the blocks whose colour is a primary colour (red, yellow, blue) in the box.",
-              """objs = detect_objects()
-for obj in objs:
-    if color(obj) in ("red", "yellow", "blue"):
-        pick_place(obj, "box")
-""", _primary_colours),
-    RobotTask("recycle_bottle", "sort",
-              "Recycle the bottle.",
-              """objs = detect_objects()
-for obj in objs:
-    if "bottle" in obj:
-        pick_place(obj, "recycling_bin")
-""", _bottle_only),
-]
+_TASKS: dict[str, RobotTask] = {}
 
 
 def get_task(name: str) -> RobotTask:
-    for t in TASKS:
-        if t.name == name:
-            return t
-    raise KeyError(f"unknown robot task {name!r}; known: {', '.join(t.name for t in TASKS)}")
+    """A task of either split by name."""
+    if not _TASKS:
+        _TASKS.update({t.name: t for t in load_tasks("all")})
+    if name not in _TASKS:
+        raise KeyError(f"unknown robot task {name!r}; known: {', '.join(_TASKS)}")
+    return _TASKS[name]
 
+
+# -- oracle helpers: the LM's part, answered from the scene, to prove each task solvable -----------------------
 
 _WARM = {"red", "orange", "yellow", "pink", "brown"}
 
 
-def oracle_helpers(scene: Scene) -> dict[str, Callable[..., Any]]:
-    """Attribute-backed stand-ins for the semantic helpers, to execute reference programs in tests (the LM's job
-    in Chain of Code)."""
-    def a(obj: str, key: str, default: Any = None) -> Any:
-        return scene.object(obj).attributes.get(key, default)
-
-    return {
-        "is_recyclable": lambda obj: bool(a(obj, "recyclable", False)),
-        "is_compostable": lambda obj: bool(a(obj, "compostable", False)),
-        "is_food": lambda obj: a(obj, "material") == "food",
-        "material": lambda obj: a(obj, "material", "unknown"),
-        "is_ingredient_of": lambda obj, dish: bool(a(obj, "stir_fry_ingredient", False)),
-        "is_vegetable": lambda obj: a(obj, "food_group") == "vegetable",
-        "color": lambda obj: scene.object(obj).color.name,
+def oracle_helpers(scene: Scene, helpers: Iterable[str]) -> dict[str, Callable[..., Any]]:
+    """Stand-ins for the semantic helpers a program calls: yes/no helpers from the attribute that
+    `robot_decisions.attribute_of` maps them to (`maybe` answers yes: the rules accept both), `material(obj)`
+    and `is_warm_color(colour)` from the catalogue."""
+    attrs = scene_attributes(scene)
+    out: dict[str, Callable[..., Any]] = {
+        "material": lambda obj: scene.object(obj).attributes.get("material", "unknown"),
         "is_warm_color": lambda c: c in _WARM,
     }
+    for helper in helpers:
+        attr = attribute_of(helper, attrs)
+        if helper not in out and attr is not None:
+            out[helper] = lambda obj, *_, _a=attr: scene.object(obj).attributes.get(_a) in (True, "maybe")
+    return out
+
+
+def called_names(program: str) -> set[str]:
+    return {n.func.id for n in ast.walk(ast.parse(program)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
 
 
 def run_reference(task: RobotTask, backend: Any, velocity_scaling: float = 1.0) -> tuple[float, list[str]]:
-    """Execute a task's reference program against a backend with oracle helpers; return (score, said lines)."""
-    said: list[str] = []
-    env: dict[str, Any] = dict(oracle_helpers(backend.scene))
-    env.update({
-        "detect_objects": lambda query="": [d.id for d in backend.detect_objects(query)],
-        "pick_place": lambda obj, target: backend.pick_place(obj, target, velocity_scaling),
-        "say": lambda text: said.append(str(text)),
-    })
+    """Execute a task's reference program through the checked robot API (detect_objects, pick_place, say,
+    get_color, get_shape, get_size: what generated programs get) with oracle helpers for the semantic questions;
+    return (score, said lines)."""
+    from coc_ros.robot.api import RobotAPI, SafetyConfig  # noqa: PLC0415 - only when a program really runs
+
+    robot = RobotAPI(backend, SafetyConfig(velocity_scaling=velocity_scaling))
+    env: dict[str, Any] = dict(oracle_helpers(backend.scene, called_names(task.program)))
+    env.update({name: (lambda *a, _n=name, **k: robot.call(_n, list(a), k)) for name in robot.functions})
     exec(compile(task.program, f"<task {task.name}>", "exec"), env)  # noqa: S102 - our own reference code
-    return task.score(backend.world_state(), backend.scene), said
+    return task.score(backend.world_state(), backend.scene, robot.said), list(robot.said)

@@ -66,31 +66,66 @@ def lmulator_cache(rounds: int = typer.Option(1, help="passes over the 8 calls")
     run_cache_bench(rounds)
 
 
-@bench_app.command("robot", help="Natural-language robot tasks in the simulator, scored by the final world state.")
+@bench_app.command("robot", help="Natural-language robot tasks in the simulator, scored by the final world state. "
+                   "Resumable: runs already in --out for this model are kept.")
 def robot(
     llm: Optional[str] = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
-    tasks: Optional[str] = typer.Option(None, help="comma-separated task names (default: all)"),
+    split: str = typer.Option("all", help="dev | heldout | all"),
+    tasks: Optional[str] = typer.Option(None, help="comma-separated task names (default: every task of --split)"),
     modes: str = typer.Option("coc-interweave,coc-python,direct", help="comma-separated modes"),
-    seeds: int = typer.Option(1, help="pose seeds per task"),
+    ablations: str = typer.Option("", help="comma-separated techniques to switch off one at a time in "
+                                           "coc-interweave: calibrate,grammar,repair,intent_check (or 'all')"),
+    seeds: int = typer.Option(3, help="pose seeds per task"),
     perception: str = typer.Option("camera", help="camera | ground_truth"),
     config: Optional[str] = typer.Option(None, help="engine YAML"),
-    out: Path = typer.Option(Path("runs/bench_robot.json"), help="JSON results (images next to it)"),
+    out: Path = typer.Option(Path("runs/bench_robot.json"), help="JSON results (contact sheets next to it)"),
+    images: Optional[Path] = typer.Option(None, help="folder for the final frames (default: next to --out)"),
+    fresh: bool = typer.Option(False, "--fresh", help="ignore records already in --out"),
 ) -> None:
-    from coc_ros.bench.robot import MODES, run_robot_bench
-    from coc_ros.sim.robot_tasks import get_task
+    from coc_ros.bench.robot import ABLATIONS, Row, check_rows, run_robot_bench
+    from coc_ros.bench.robot_tasks import get_task, load_tasks
 
-    mode_list = [m.strip() for m in modes.split(",")]
-    bad = [m for m in mode_list if m not in MODES]
     try:
-        task_list = [get_task(t.strip()) for t in tasks.split(",")] if tasks else None
-    except KeyError as exc:
+        names = ablations.split(",") if ablations != "all" else ABLATIONS
+        rows = [Row.parse(m.strip()) for m in modes.split(",")] + \
+               [Row.parse(f"coc-interweave -{a.strip()}") for a in names if a.strip()]
+        check_rows(rows)
+        task_list = [get_task(t.strip()) for t in tasks.split(",")] if tasks else load_tasks(split)
+        if seeds < 1:
+            raise ValueError("--seeds must be >= 1")
+    except (KeyError, ValueError) as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    if bad or seeds < 1:
-        Console(stderr=True).print(f"[red]error:[/red] modes must be among {MODES}; --seeds >= 1")
-        raise typer.Exit(2)
-    run_robot_bench(_llm(llm, config), tasks=task_list, modes=mode_list, seeds=seeds, perception=perception,
-                    out=out)
+    run_robot_bench(_llm(llm, config), tasks=task_list, rows=rows, seeds=seeds, perception=perception, out=out,
+                    images=images, resume=not fresh)
+
+
+@bench_app.command("robot-report", help="Re-print the robot benchmark's tables (and LMulator decision accuracy) "
+                   "from its JSON, e.g. the committed docs/results/bench_robot.json.")
+def robot_report(
+    results: Path = typer.Argument(Path("docs/results/bench_robot.json"), help="JSON written by bench robot"),
+    model: Optional[str] = typer.Option(None, help="model checksum to report (default: the latest in the file)"),
+) -> None:
+    import json
+
+    from coc_ros.bench.robot_report import print_report, records_of
+
+    print_report(records_of(json.loads(results.read_text())["results"], model))
+
+
+@bench_app.command("robot-oracle", help="Prove every robot task solvable: its reference program with oracle "
+                   "helpers on every pose seed, camera perception. No LM.")
+def robot_oracle(
+    split: str = typer.Option("all", help="dev | heldout | all"),
+    tasks: Optional[str] = typer.Option(None, help="comma-separated task names"),
+    seeds: int = typer.Option(3, help="pose seeds per task"),
+) -> None:
+    from coc_ros.bench.robot_oracle import check_tasks
+    from coc_ros.bench.robot_tasks import get_task, load_tasks
+
+    task_list = [get_task(t.strip()) for t in tasks.split(",")] if tasks else load_tasks(split)
+    if not all(r.ok for r in check_tasks(task_list, seeds)):
+        raise typer.Exit(1)
 
 
 @bench_app.command("sim-speed", help="Real-time factor of the MuJoCo world (simulated s per wall s).")

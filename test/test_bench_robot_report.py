@@ -1,0 +1,66 @@
+"""The robot benchmark's numbers: Wilson intervals, the helper -> attribute mapping and the per-decision
+confusion tables are computed from records alone, so the committed JSON reproduces the README."""
+from __future__ import annotations
+
+import pytest
+
+from coc_ros.bench.robot import Row
+from coc_ros.bench.robot_decisions import attribute_of
+from coc_ros.bench.robot_report import decision_tables, summarize, wilson
+
+
+def test_wilson_interval():
+    lo, hi = wilson(0, 10)
+    assert lo == 0.0 and 0.277 < hi < 0.278  # z^2 / (n + z^2)
+    lo, hi = wilson(10, 10)
+    assert 0.722 < lo < 0.723 and hi == 1.0
+    lo, hi = wilson(27, 36)
+    assert lo < 27 / 36 < hi
+
+
+@pytest.mark.parametrize("helper, attribute", [
+    ("is_vegan", "vegan"), ("is_recyclable", "recyclable"), ("can_be_recycled", "recyclable"),
+    ("is_compostable", "compostable"), ("contains_nuts", "contains_nuts"), ("is_fruit", "fruit"),
+    ("is_a_fruit", "fruit"), ("is_vegetables", "vegetable"), ("needs_refrigeration", "needs_fridge"),
+    ("is_ingredient_of", "stir_fry_ingredient"), ("is_made_of_glass", "glass"), ("IS_HAZARDOUS", "hazardous"),
+    ("pick_place", None), ("get_color", None),
+])
+def test_helper_names_map_to_attributes(helper, attribute):
+    attrs = {"vegan", "recyclable", "compostable", "contains_nuts", "fruit", "vegetable", "needs_fridge",
+             "stir_fry_ingredient", "glass", "hazardous"}
+    assert attribute_of(helper, attrs) == attribute
+
+
+def test_decision_tables_before_and_after_calibration():
+    record = {"scene": "lunch", "decisions": [
+        {"helper": "is_vegan", "args": ["ham"], "value": "True", "raw_logodds": 1.5, "logodds": -0.4},
+        {"helper": "is_vegan", "args": ["ham"], "value": "False", "raw_logodds": 0.8},
+        {"helper": "is_vegan", "args": ["apple"], "value": "True", "raw_logodds": 2.0},
+        {"helper": "is_vegan", "args": ["bread"], "value": "True"},  # bread: `maybe`, not counted
+        {"helper": "is_fruit", "args": ["banana"], "value": True},  # no raw log-odds: 'after' only
+        {"helper": "get_color", "args": ["ham"], "value": "'pink'"},  # not a yes/no decision
+    ]}
+    tables = decision_tables([record])
+    assert set(tables) == {"vegan", "fruit"}
+    assert tables["vegan"]["before"] == {"FP": 2, "TP": 1}
+    assert tables["vegan"]["after"] == {"FP": 1, "TN": 1, "TP": 1}
+    assert tables["fruit"]["after"] == {"TP": 1} and not tables["fruit"]["before"]
+
+
+def test_summary_per_split_and_row():
+    rec = [{"split": "dev", "mode": "direct", "success": s, "score": float(s), "lm_calls": 1, "seconds": 2.0}
+           for s in (True, False, False, True)]
+    rec.append({"split": "heldout", "mode": "direct", "success": True, "score": 1.0, "lm_calls": 1, "seconds": 1.0})
+    s = summarize(rec)
+    assert s["dev"]["direct"]["success_rate"] == 50.0 and s["dev"]["direct"]["n"] == 4
+    assert s["heldout"]["direct"]["successes"] == 1 and s["all"]["direct"]["n"] == 5
+    lo, hi = s["dev"]["direct"]["ci95"]
+    assert lo < 50 < hi
+
+
+def test_rows():
+    assert Row.parse("coc-interweave -calibrate").techniques.calibrate is False
+    assert Row.parse("direct").name == "direct"
+    for bad in ("coc-python -grammar", "coc-interweave -nope", "cot"):
+        with pytest.raises(ValueError):
+            Row.parse(bad)
