@@ -134,7 +134,7 @@ def run_direct(llm: LLMClient, robot: RobotAPI, instruction: str) -> tuple[int, 
 def decisions(run: RunResult) -> list[dict[str, Any]]:
     """The LMulator calls of a run's trace, with helper name and arguments (parsed from the expression when the
     engine did not record them), for the per-decision accuracy report."""
-    keep = ("helper", "args", "value", "logodds", "raw_logodds", "decision", "memoized")
+    keep = ("helper", "args", "value", "logodds", "raw_logodds", "decision", "calibrated", "raw_choice", "memoized")
     out = []
     for event in run.trace:
         for call in (event.detail or {}).get("lm_calls", []):
@@ -209,12 +209,17 @@ def run_robot_bench(llm: LLMClient, *, tasks: list[RobotTask] | None = None, row
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         bar = progress.add_task("robot", total=len(todo))
-        for task, seed, row in todo:
+        for i, (task, seed, row) in enumerate(todo, 1):
             progress.update(bar, description=f"{task.name[:28]:<28} s{seed} {row.name:<26}")
             results = [r for r in results if r.key != (task.name, row.name, seed, model)]
-            results.append(_run_one(shared, task, seed, row, perception, image_dir, model, SimSkillBackend))
+            record = _run_one(shared, task, seed, row, perception, image_dir, model, SimSkillBackend)
+            results.append(record)
             _write(out, results)
             progress.advance(bar)
+            if not console.is_terminal:  # a log file gets one line per run instead of a progress bar
+                console.print(f"[{i}/{len(todo)}] {task.name} seed {seed} {row.name}: "
+                              f"{'OK' if record.success else 'FAIL'} score {record.score} {record.seconds:.0f}s "
+                              f"{record.error[:80]}")
     current = [r for r in results if r.model == model]
     summary = print_report(current, console=console)
     _write(out, results, summary)
