@@ -65,3 +65,41 @@ def test_the_next_run_after_a_limit_answers_normally():
     _run(FLOOD, timeout_s=1.0)
     outcome, _, _ = _run("answer = 6 * 7", timeout_s=10.0)
     assert isinstance(outcome, dict) and outcome["answer"] == 42, outcome
+
+
+# A worker that no longer follows the protocol (as if layer 1 were bypassed and the program wrote to the pipe):
+# the host's bounds hold on their own.
+ROGUE_WORKERS = {
+    "event_flood": ("import sys\nsys.stdin.readline()\nwhile True:\n    sys.stdout.write('{\"type\": \"event\"}\\n')",
+                    "trace limit exceeded: more than"),
+    "endless_line": ("import sys\nsys.stdin.readline()\nwhile True:\n    sys.stdout.write('x' * 65536)",
+                     "one event was larger than"),
+    "deep_nesting": ("import sys\nsys.stdin.readline()\nsys.stdout.write('[' * 100000 + ']' * 100000 + '\\n')\n"
+                     "sys.stdout.flush()\nsys.stdin.readline()", "protocol error"),
+    "simulate_flood": ("import sys\nsys.stdin.readline()\nwhile True:\n"
+                       "    sys.stdout.write('{\"type\": \"simulate\"}\\n')\n    sys.stdout.flush()\n    sys.stdin.readline()",
+                       "LM call budget exceeded"),
+    "silent_forever": ("import time\nwhile True:\n    time.sleep(1)", "timeout"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROGUE_WORKERS))
+def test_host_bounds_hold_against_a_rogue_worker(name, monkeypatch):
+    import subprocess
+
+    import coc_ros.sandbox.host as host
+
+    code, error = ROGUE_WORKERS[name]
+    real_popen = subprocess.Popen
+
+    def rogue_popen(args, **kwargs):
+        return real_popen([args[0], "-c", code], **kwargs)
+
+    monkeypatch.setattr(host.subprocess, "Popen", rogue_popen)
+    host_process = psutil.Process()
+    rss_before = host_process.memory_info().rss
+    outcome, seconds, _ = _run("answer = 1", timeout_s=5.0, max_lm_calls=20)
+    assert error in str(outcome), outcome
+    assert seconds < 5.0 + 1.5
+    assert (host_process.memory_info().rss - rss_before) / 2**20 < 200
+    assert not host_process.children(recursive=True)

@@ -56,6 +56,7 @@ class SandboxRun:
         self._buffer = b""
         self._received = 0
         self._events = 0
+        self._simulations = 0
         self._max_events = EVENTS_PER_STATEMENT * limits.max_statements + 100
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="coc-sandbox-req")
 
@@ -91,6 +92,10 @@ class SandboxRun:
                     raise LimitExceeded(f"trace limit exceeded: more than {self._max_events} events in one run")
                 self._on_event(message)
             elif kind == "simulate":
+                self._simulations += 1  # the worker counts too; this holds even if the worker does not
+                if self._simulations > self.limits.max_lm_calls:
+                    raise LimitExceeded(f"LM call budget exceeded: more than {self.limits.max_lm_calls} LMulator "
+                                        "calls")
                 self._reply(proc, self._call(lambda: self._simulate(message)))
             elif kind == "robot":
                 self._reply(proc, self._call(lambda: self._robot_call(message)))
@@ -158,9 +163,12 @@ class SandboxRun:
         if len(line) > MAX_MESSAGE_BYTES:
             raise LimitExceeded(f"trace limit exceeded: one event was larger than {MAX_MESSAGE_BYTES >> 10} KiB")
         try:
-            return json.loads(line)
-        except json.JSONDecodeError as exc:
+            message = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:  # deep nesting is a worker's error, not the host's
             raise CocError(f"sandbox protocol error: {exc}") from None
+        if not isinstance(message, dict):
+            raise CocError(f"sandbox protocol error: expected a JSON object, got {type(message).__name__}")
+        return message
 
     def _died(self, proc: subprocess.Popen, stderr: Any) -> CocError:
         try:

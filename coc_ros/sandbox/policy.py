@@ -58,6 +58,7 @@ MODULE_ATTRIBUTE_DENYLIST: dict[str, frozenset[str]] = {
     "typing": frozenset({"get_type_hints", "ForwardRef", "get_origin", "Type"}),
     "functools": frozenset({"update_wrapper", "wraps", "singledispatch", "singledispatchmethod"}),
     "enum": frozenset({"EnumType", "EnumMeta", "global_enum"}),
+    "copy": frozenset({"dispatch_table"}),  # copyreg's table: a reducer there makes copy() set attributes by name
 }
 
 # The AST node types a program may contain. Anything else, including node types a later Python adds, is refused:
