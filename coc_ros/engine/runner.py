@@ -303,9 +303,10 @@ class _Run:
             if hints.get("decision") in ("name", "names"):
                 hints["decision"] = "free"
             return hints
-        objects = robot.object_names()
         if hints.get("decision") in ("name", "names"):
+            objects = robot.object_names()
             hints["options"] = objects if hints.get("role") == "object" else robot.places() + objects
+        objects = robot.detected  # peers only from what the program already looked at: no extra camera call
         args = hints.get("args") or []
         if hints.get("decision") in ("bool", "choice") and args and args[0] in objects:
             hints["peers"] = objects

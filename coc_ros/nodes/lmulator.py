@@ -112,7 +112,8 @@ class LmulatorNode(Node):
             state = json.loads(req.state_json or "{}")
             sim_req = SimRequest(run_id=req.run_id, question=req.question, program=req.program, line=req.line,
                                  source=req.source, kind=req.kind or "call", expression=req.expression,
-                                 state={str(k): str(v) for k, v in dict(state).items()})
+                                 state={str(k): str(v) for k, v in dict(state).items()},
+                                 hints=dict(json.loads(req.hints_json or "{}")))
             self._delay()
             reply = self.lmulator.simulate(sim_req)
         except Exception as exc:  # SimulationError, bad JSON, LLM failures: all go back to the caller
@@ -125,6 +126,7 @@ class LmulatorNode(Node):
         resp.prompt_id, resp.reply_id = reply.prompt_id, reply.reply_id
         resp.prompt_tokens = int(reply.prompt_tokens)
         resp.completion_tokens = int(reply.completion_tokens)
+        resp.detail_json = json.dumps(reply.detail, default=str)
         self.state_pub.publish(SimulatedState(
             stamp=stamp_msg(), run_id=req.run_id, line=req.line, source=req.source, kind=sim_req.kind,
             expression=req.expression, value=reply.value, state_json=req.state_json or "{}"))

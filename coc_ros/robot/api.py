@@ -127,6 +127,11 @@ class RobotAPI:
         self.done = []
         self._known = {}
 
+    @property
+    def detected(self) -> list[str]:
+        """Objects the camera reported so far in this goal (no new detection)."""
+        return list(self._known)
+
     def object_names(self) -> list[str]:
         """Objects the camera reported last (detected now if nothing was asked yet), for grounding and prompts."""
         if not self._known:

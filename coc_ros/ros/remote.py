@@ -60,7 +60,8 @@ class RemoteLMulator:
     def simulate(self, request: SimRequest) -> SimReply:
         req = Simulate.Request(run_id=request.run_id, question=request.question, program=request.program,
                                line=int(request.line), source=request.source, kind=request.kind,
-                               expression=request.expression, state_json=json.dumps(request.state, default=str))
+                               expression=request.expression, state_json=json.dumps(request.state, default=str),
+                               hints_json=json.dumps(request.hints, default=str))
         try:
             resp = self.caller.call(req, cancel=self.cancel_event)
         except ServiceUnavailable as exc:
@@ -68,7 +69,8 @@ class RemoteLMulator:
         if not resp.success:
             raise SimulationError(resp.error or "lmulator node: simulation failed")
         return SimReply(value=resp.value, prompt_tokens=resp.prompt_tokens, completion_tokens=resp.completion_tokens,
-                        raw=resp.value, prompt_id=resp.prompt_id, reply_id=resp.reply_id)
+                        raw=resp.value, prompt_id=resp.prompt_id, reply_id=resp.reply_id,
+                        detail=json.loads(resp.detail_json or "{}"))
 
 
 def lmulator_clients(node: Node, *, wait_s: float, timeout_s: float, dead_after_s: float,
