@@ -3,6 +3,7 @@ error, the host's memory stays flat) and the wall-clock limit holds whatever run
 statement (comprehensions, generator expressions, lambdas, class bodies)."""
 from __future__ import annotations
 
+import re
 import time
 
 import psutil
@@ -40,7 +41,7 @@ def test_flood_of_long_variables_ends_with_a_limit_and_bounded_host_memory():
     outcome, seconds, events = _run(FLOOD, timeout_s=60.0)
     growth_mb = (host.memory_info().rss - rss_before) / 2**20
     assert isinstance(outcome, LimitExceeded), outcome
-    assert "trace limit exceeded" in str(outcome) or "statement budget" in str(outcome), outcome
+    assert re.search("trace limit exceeded|statement budget|timeout", str(outcome)), outcome
     assert seconds < 60.0
     assert growth_mb < 200, f"host memory grew by {growth_mb:.0f} MB"
     assert sum(len(str(e)) for e in events) < 2 * MAX_RUN_BYTES

@@ -30,9 +30,9 @@ NOBODY = 65534  # uid and gid of nobody/nogroup on Debian and most distributions
 # Variables the worker may inherit; everything else of the host's environment (API keys, ROS settings) stays out.
 _ENV_FIXED: dict[str, str] = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
                               "PYTHONNOUSERSITE": "1", "PYTHONIOENCODING": "utf-8"}
-# Passed on when set: the library path of a Python or ROS wheels outside the default path, and the ROS wheels'
-# guard that otherwise makes every worker re-exec itself once at start-up (twice the start-up time).
-_ENV_PASSED: tuple[str, ...] = ("LD_LIBRARY_PATH", "_ROS_WHEELS_BOOTSTRAP_COMPLETE")
+# Passed on when set: the library path of a Python or ROS wheels outside the default path, the ROS wheels' guard
+# that otherwise makes every worker re-exec itself once at start-up (twice the start-up time), and the time zone.
+_ENV_PASSED: tuple[str, ...] = ("LD_LIBRARY_PATH", "_ROS_WHEELS_BOOTSTRAP_COMPLETE", "TZ")
 WORKER_ENV_KEYS: frozenset[str] = frozenset(_ENV_FIXED) | frozenset(_ENV_PASSED) | {"PYTHONPATH"}
 
 

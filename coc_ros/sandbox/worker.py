@@ -12,6 +12,7 @@ import os
 import resource
 import signal
 import sys
+import time
 from typing import Any, TextIO
 
 from coc_ros.sandbox.interpreter import Interpreter, RobotError, safe_repr
@@ -78,6 +79,7 @@ def confine(limits: Limits) -> list[isolation.Layer]:
     may use (nothing can be read afterwards), the operating-system layer, then the resource limits. Returns the
     layers of the operating-system confinement and whether each took effect."""
     policy.preload_allowed_modules()
+    time.localtime()  # the C library reads /etc/localtime once, now: afterwards local time would silently be UTC
     highest_fd = max(int(fd) for fd in os.listdir("/proc/self/fd"))  # /proc is unreadable once confined
     layers = isolation.confine(isolation.read_only_paths())
     apply_limits(limits, highest_fd)
