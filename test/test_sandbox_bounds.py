@@ -78,7 +78,8 @@ ROGUE_WORKERS = {
     "deep_nesting": ("import sys\nsys.stdin.readline()\nsys.stdout.write('[' * 100000 + ']' * 100000 + '\\n')\n"
                      "sys.stdout.flush()\nsys.stdin.readline()", "protocol error"),
     "simulate_flood": ("import sys\nsys.stdin.readline()\nwhile True:\n"
-                       "    sys.stdout.write('{\"type\": \"simulate\"}\\n')\n    sys.stdout.flush()\n    sys.stdin.readline()",
+                       "    sys.stdout.write('{\"type\": \"simulate\"}\\n')\n    sys.stdout.flush()\n"
+                       "    sys.stdin.readline()",
                        "LM call budget exceeded"),
     "silent_forever": ("import time\nwhile True:\n    time.sleep(1)", "timeout"),
 }
