@@ -60,6 +60,19 @@ def test_killed_run_resumes_without_rerunning_finished_questions(tmp_path, monke
     assert data["meta"]["model_fingerprint"] == "scripted:test-model"
 
 
+def test_timed_out_runs_are_retried(tmp_path):
+    items = bbh.load_task(TASK, 3, seed=0)
+    _run(NamedScriptedLLM(_replies(items, right=True)), tmp_path)
+    (journal,) = (tmp_path / "journal").glob("*.jsonl")
+    rows = [json.loads(line) for line in journal.read_text().splitlines()]
+    rows[1].update(correct=False, success=False, error="timeout: the run exceeded its wall-clock limit of 300 s")
+    journal.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    llm = NamedScriptedLLM(_replies(items, right=True)[1:2])
+    summary = _run(llm, tmp_path)
+    assert llm.remaining == 0 and len(llm.calls) == 1
+    assert summary["direct"]["accuracy"] == 100.0
+
+
 def test_other_prompt_version_or_model_is_never_merged(tmp_path, monkeypatch):
     items = bbh.load_task(TASK, 3, seed=0)
     _run(NamedScriptedLLM(_replies(items, right=True)), tmp_path)

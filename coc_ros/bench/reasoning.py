@@ -42,6 +42,7 @@ from coc_ros.llm.caching import CachingLLM
 # Order matters only for speed: coc-interweave generates the programs the other CoC modes reuse.
 MODE_ORDER = ["coc-interweave", "coc-python", "coc-lm", "direct", "cot"]
 _PREDICTION_CHARS = 4000
+_TIMEOUT = "timeout:"  # how the engine's wall-clock LimitExceeded message starts
 
 
 @dataclasses.dataclass
@@ -179,7 +180,8 @@ class _Status:
         else:
             mark = "right" if r.correct else "wrong"
             self.console.print(escape(f"[{self.done}/{self.total}] {r.task} q{index}/{of} {r.mode}: {mark} "
-                                      f"({wall:.1f} s) | {self._accuracy()} | {self._eta()}"), highlight=False)
+                                      f"({wall:.1f} s) | {self._accuracy()} | {self._eta()}"), highlight=False,
+                               soft_wrap=True)
 
 
 # --------------------------------------------------------------------------------------------- running
@@ -226,14 +228,14 @@ def _run_with_journal(llm: LLMClient, journal: Path, fingerprint: str, *, modes:
     done: dict[tuple[str, str, str], ItemResult] = {}
     for r in _read_journal(journal):
         key = (r.task, r.item_id, r.mode)
-        if wanted.get(key) == (r.prompt_version, r.question_sha):
-            done[key] = r
+        if wanted.get(key) == (r.prompt_version, r.question_sha) and not r.error.startswith(_TIMEOUT):
+            done[key] = r  # a wall-clock timeout says more about a busy machine than the model: rerun it
     meta = {"llm": llm.name, "model": str(getattr(llm, "model_path", getattr(llm, "model", ""))),
             "model_fingerprint": fingerprint, "prompt_versions": versions, "limit": limit, "seed": seed,
             "tasks": tasks, "modes": modes, "journal": str(journal), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
             "differences_from_bbh": bbh.DIFFERENCES}
     if done:
-        console.print(f"resuming: {len(done)} of {len(wanted)} runs already in {journal}")
+        console.print(f"resuming: {len(done)} of {len(wanted)} runs already in {journal}", soft_wrap=True)
     shared = CachingLLM(llm)
     engine = Engine(shared, limits=limits or Limits(timeout_s=300))
     with _Status(console, len(wanted), len(done), modes) as status:
@@ -265,7 +267,7 @@ def _run_with_journal(llm: LLMClient, journal: Path, fingerprint: str, *, modes:
     summary = summarize(results, modes, tasks)
     _write(out, meta, results, summary)
     print_table(summary, modes, tasks, console)
-    console.print(f"results: {out}  (journal: {journal})")
+    console.print(f"results: {out}  (journal: {journal})", soft_wrap=True)
     return summary
 
 

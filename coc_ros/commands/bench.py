@@ -40,9 +40,12 @@ def reasoning(
     runs_dir: Path = typer.Option(Path("runs/bench_reasoning"), help="journal folder (one JSONL per model)"),
     rescore: Optional[Path] = typer.Option(None, help="re-score this results JSON and print its tables (README "
                                                       "markdown included); runs no model"),
+    timeout_s: float = typer.Option(300.0, help="wall-clock limit per question and mode, in seconds (timed-out "
+                                                "runs are retried by the next run of the same command)"),
 ) -> None:
     from coc_ros.bench import bbh
     from coc_ros.bench.reasoning import rescore as rescore_file
+    from coc_ros.core.types import Limits
     from coc_ros.bench.reasoning import run_reasoning_bench
 
     if rescore is not None:
@@ -56,7 +59,7 @@ def reasoning(
                                    if unknown else "[red]error:[/red] --limit must be >= 1")
         raise typer.Exit(2)
     run_reasoning_bench(_llm(llm, config), modes=[m.strip() for m in modes.split(",")], tasks=task_list,
-                        limit=limit, seed=seed, out=out, runs_dir=runs_dir)
+                        limit=limit, seed=seed, out=out, runs_dir=runs_dir, limits=Limits(timeout_s=timeout_s))
 
 
 @bench_app.command("lmulator-cache", help="LMulator latency with and without KV-cache reuse of the prompt prefix.")
