@@ -10,6 +10,8 @@ import psutil
 import pytest
 
 from coc_ros.core.types import LimitExceeded, Limits
+from coc_ros.engine.runner import Engine
+from coc_ros.llm.scripted import ScriptedLLM
 from coc_ros.sandbox.host import MAX_RUN_BYTES, SandboxRun
 from coc_ros.sandbox.interpreter import MAX_DELTA_ENTRIES
 
@@ -35,18 +37,22 @@ def _run(program: str, **limits) -> tuple[BaseException | dict, float, list[dict
 
 
 def test_flood_of_long_variables_ends_with_a_limit_and_bounded_host_memory():
+    """Through the engine, as `coc-ros ask` runs it: the engine process is the host whose memory was unbounded."""
     assert 15_000 < len(FLOOD) < 20_000
+    engine = Engine(ScriptedLLM([f"```python\n{FLOOD}```"]), limits=Limits(timeout_s=60.0))
     host = psutil.Process()
     rss_before = host.memory_info().rss
-    outcome, seconds, events = _run(FLOOD, timeout_s=60.0)
+    start = time.monotonic()
+    result = engine.run("flood the trace", "coc-python")
+    seconds = time.monotonic() - start
     growth_mb = (host.memory_info().rss - rss_before) / 2**20
-    assert isinstance(outcome, LimitExceeded), outcome
-    assert re.search("trace limit exceeded|statement budget|timeout", str(outcome)), outcome
+    assert not result.success and result.error_kind == "limit", (result.error_kind, result.error)
+    assert re.search("trace limit exceeded|statement budget|timeout", result.error), result.error
     assert seconds < 60.0
     assert growth_mb < 200, f"host memory grew by {growth_mb:.0f} MB"
-    assert sum(len(str(e)) for e in events) < 2 * MAX_RUN_BYTES
-    assert all(len(e["state_delta"]) <= MAX_DELTA_ENTRIES + 1 for e in events)
-    assert any("more changed variables not shown" in e["state_delta"].get("...", "") for e in events)
+    assert sum(len(e.to_json()) for e in result.trace) < 2 * MAX_RUN_BYTES
+    assert all(len(e.state_delta) <= MAX_DELTA_ENTRIES + 1 for e in result.trace)
+    assert any("more changed variables not shown" in e.state_delta.get("...", "") for e in result.trace)
 
 
 @pytest.mark.parametrize("program", [

@@ -99,6 +99,14 @@ def test_running_bin_true_fails():
                     r"(PermissionError|OSError): \[Errno (1|13|24)\]")
 
 
+def test_os_system_runs_nothing(tmp_path):
+    marker = tmp_path / "ran"
+    tmp_path.chmod(0o777)
+    out = run_unrestricted(f"result = os.system('touch {marker}')")
+    assert out["ok"] and out["result"] != 0, out  # the C library's system() reports the refused process as a status
+    assert not marker.exists()
+
+
 def test_forking_fails():
     _assert_refused(run_unrestricted("result = os.fork()\nif result == 0:\n    os._exit(0)"), "PermissionError")
 
