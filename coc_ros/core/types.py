@@ -163,6 +163,7 @@ class RunResult:
     seconds: float = 0.0
     final_state: dict[str, str] = dataclasses.field(default_factory=dict)
     output: str = ""
+    missing_layers: list[str] = dataclasses.field(default_factory=list)  # sandbox walls this kernel lacked
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

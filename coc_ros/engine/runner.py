@@ -19,10 +19,10 @@ from coc_ros.core.program import extract_program, parse_program
 from coc_ros.engine.prompts import (
     COT_SYSTEM,
     DIRECT_SYSTEM,
-    INTENT_FEEDBACK,
     FewShot,
     coc_messages,
     intent_messages,
+    intent_request,
     looks_like_question,
     repair_request,
     text_messages,
@@ -218,7 +218,7 @@ class _Run:
                         and repairs < MAX_REPAIR_ROUNDS):
                     raise
                 repairs += 1
-                feedback = repair_request(str(exc), robot.object_names(), places or [], robot.done)
+                feedback = repair_request(self.question, str(exc), robot.object_names(), places or [], robot.done)
                 self.emit("repair", "generator", detail={"round": repairs, "error": str(exc)[:1000]})
                 messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
                                        {"role": "user", "content": feedback}]
@@ -233,9 +233,10 @@ class _Run:
                 err.kind = "intent"
                 raise err
             intent_retries += 1
-            self.emit("intent", "system", detail={"message": INTENT_FEEDBACK})
+            feedback = intent_request(self.question)
+            self.emit("intent", "system", detail={"message": feedback})
             messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
-                                   {"role": "user", "content": INTENT_FEEDBACK}]
+                                   {"role": "user", "content": feedback}]
             self._write_program(messages)
 
     def _asks_to_act(self) -> bool:
@@ -329,6 +330,9 @@ class _Run:
 
         def on_worker_event(message: dict[str, Any]) -> None:
             fields = {k: message[k] for k in ("line", "source", "state_delta", "duration", "detail") if k in message}
+            if message.get("kind") == "sandbox":  # the worker says which isolation layers are missing
+                r.missing_layers = [layer.get("name", "?") for layer in message.get("detail", {}).get("isolation", [])
+                                    if not layer.get("active")]
             self.emit(message.get("kind", "line"), message.get("executor", "python"), **fields)
 
         def simulate(message: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,8 @@ class Completion:
     completion_tokens: int = 0
     seconds: float = 0.0
     cached_tokens: int = 0  # prompt tokens served from the KV cache (local backend), when known
+    prefill_s: float = 0.0  # time spent evaluating the prompt (local backend), when known
+    generation_s: float = 0.0  # time spent generating the reply (local backend), when known
 
 
 class LLMClient(Protocol):

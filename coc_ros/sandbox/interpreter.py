@@ -24,7 +24,8 @@ from coc_ros.sandbox.usage import analyse_usage
 
 REPR_LIMIT = 200
 MAX_DELTA_ENTRIES = 100  # variables shown per step; one statement may change thousands
-STATE_PROMPT_LIMIT = 1500
+STATE_PROMPT_LIMIT = 600  # characters of variables in one LMulator prompt
+STATE_VALUE_LIMIT = 160  # characters of one variable's repr there
 
 
 class Host(Protocol):
@@ -489,17 +490,18 @@ class Interpreter:
             raise Abort(LimitExceeded(f"LM call budget exceeded: more than {self.limits.max_lm_calls} LMulator calls"))
 
     def _prompt_state(self, ns: dict[str, Any], focus: set[str]) -> dict[str, str]:
-        """Variables for the LMulator prompt: those the line mentions first, then others while space remains."""
+        """Variables for the LMulator prompt: only those the line mentions, each truncated. Everything after the
+        cached prompt prefix is evaluated anew for every call; the whole state (e.g. a list of every detected
+        object) made each call cost hundreds of tokens where tens carry the information."""
         variables = self.user_state(self.state)
         if ns is not self.state:
             variables.update(self.user_state(ns))
-        ordered = sorted(variables, key=lambda k: (k not in focus, k))
         out: dict[str, str] = {}
         used = 0
-        for k in ordered:
-            text = safe_repr(variables[k])
-            if used + len(text) > STATE_PROMPT_LIMIT and k not in focus:
-                continue
+        for k in sorted(k for k in variables if k in focus):
+            text = safe_repr(variables[k], STATE_VALUE_LIMIT)
+            if used + len(text) > STATE_PROMPT_LIMIT:
+                break
             out[k] = text
             used += len(text)
         return out
