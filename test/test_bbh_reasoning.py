@@ -58,6 +58,7 @@ def test_killed_run_resumes_without_rerunning_finished_questions(tmp_path, monke
     assert summary["direct"]["accuracy"] == pytest.approx(66.7)
     assert data["meta"]["prompt_versions"][TASK] == bbh.prompt_version(TASK)
     assert data["meta"]["model_fingerprint"] == "scripted:test-model"
+    assert all(r["program"] == "" for r in data["results"])  # direct mode runs no program
 
 
 def test_timed_out_runs_are_retried(tmp_path):
@@ -137,3 +138,13 @@ def test_cli_rescore_prints_the_readme_table(tmp_path):
     assert f"| {TASK} (algorithmic) | 100.0 | ? |" in result.output and "verdicts changed: 0" in result.output
     bad = CliRunner().invoke(app, ["bench", "reasoning", "--tasks", "no_such_task"])
     assert bad.exit_code == 2
+
+
+def test_coc_runs_keep_their_program(tmp_path):
+    item = bbh.load_task(TASK, 1, seed=0)[0]
+    program = f"answer = {item.question.rstrip(' =')}"
+    run_reasoning_bench(NamedScriptedLLM([f"```python\n{program}\n```"]), modes=["coc-interweave"], tasks=[TASK],
+                        limit=1, seed=0, out=tmp_path / "out.json", runs_dir=tmp_path / "journal",
+                        console=Console(file=open(tmp_path / "log", "a")))
+    (row,) = json.loads((tmp_path / "out.json").read_text())["results"]
+    assert row["correct"] and row["program"].strip() == program and row["prediction"] == int(item.target)

@@ -63,6 +63,7 @@ class ItemResult:
     error: str
     prompt_version: str
     question_sha: str
+    program: str = ""  # the program a CoC mode ran (for the per-task analysis of where and why it failed)
 
 
 # --------------------------------------------------------------------------------------------- identity
@@ -259,7 +260,8 @@ def _run_with_journal(llm: LLMClient, journal: Path, fingerprint: str, *, modes:
                         target=item.target, choices=list(item.choices) if item.choices else None,
                         success=run.success, lm_calls=run.lm_calls,
                         tokens=run.prompt_tokens + run.completion_tokens, seconds=round(run.seconds, 2),
-                        error=run.error[:300], prompt_version=versions[task], question_sha=_question_sha(item))
+                        error=run.error[:300], prompt_version=versions[task], question_sha=_question_sha(item),
+                        program=(run.program or "")[:_PREDICTION_CHARS])
                     _append(journal, result)
                     done[(task, item.id, mode)] = result
                     status.finish(result, time.monotonic() - started, index, len(task_items))
