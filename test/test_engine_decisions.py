@@ -6,6 +6,7 @@ what the model "believes" and checks what the engine does with it.
 from __future__ import annotations
 
 import ast
+import dataclasses
 
 import pytest
 
@@ -19,7 +20,8 @@ from coc_ros.engine.techniques import Techniques
 from coc_ros.llm.base import LLMError
 from coc_ros.llm.grammar import choice_grammar, gbnf_literal
 from coc_ros.llm.scripted import ScriptedLLM
-from coc_ros.robot.api import RobotAPI, ground_name
+from coc_ros.core.names import ground_name
+from coc_ros.robot.api import RobotAPI
 from coc_ros.robot.fake_backend import FakeSkillBackend
 from coc_ros.sandbox.usage import analyse_usage
 
@@ -306,3 +308,16 @@ def test_colour_and_shape_come_from_the_camera_not_the_model():
     assert result.success, result.error
     assert backend.world == {"red_cube": "trash_bin", "red_cylinder": "table", "green_cube": "table"}
     assert not lm_calls(result)  # nothing asked of the LMulator
+
+
+def test_a_name_asked_for_by_its_own_words_is_restricted_to_the_names_containing_them():
+    lmulator = LMulator(ScriptedLLM(["'egg_1'", "'tomato_2'"], {}))
+    hints = {"decision": "name", "options": ["pot", "tomato_1", "tomato_2", "egg_1"], "helper": "find_object"}
+    request = SimRequest(run_id="r", question="q", program="", line=1, source="", kind="call",
+                         expression="find_object('tomato')", state={}, hints={**hints, "args": ["tomato"]})
+    with pytest.raises(Exception, match="not admitted"):  # egg_1 is outside the grammar of the two tomatoes
+        lmulator.simulate(request)
+    assert lmulator.simulate(request).value == "'tomato_2'"
+    single = dataclasses.replace(request, expression="find_object('egg')", hints={**hints, "args": ["egg"]})
+    reply = lmulator.simulate(single)
+    assert reply.value == "'egg_1'" and reply.detail["grounded"]  # one candidate: no model call at all

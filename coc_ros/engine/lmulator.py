@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from coc_ros.core.names import candidates_for
 from coc_ros.core.types import SimulationError
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
 from coc_ros.engine.prompts import choice_messages, lmulator_messages, type_hint, yes_no_messages
@@ -160,6 +161,13 @@ class LMulator:
     def _decide_names(self, request: SimRequest, hints: dict[str, Any], *, many: bool) -> SimReply:
         options = [str(o) for o in hints["options"]]
         helper, args = hints.get("helper", ""), list(hints.get("args") or [])
+        # A name asked for by its own words ('tomato' -> tomato_1, tomato_2) is one of the names containing them:
+        # measured, the 1.5B model under a grammar of every name answered find_place('tomato') with 'egg_1'.
+        named = candidates_for(args[0], options) if args and isinstance(args[0], str) and not many else []
+        if len(named) == 1:
+            detail = {"decision": "name", "helper": helper, "args": args, "grounded": True}
+            return self._reply(repr(named[0]), detail, [{"role": "user", "content": request.expression}])
+        options = named or options
         messages = choice_messages(request.question, helper, args, options, many=many)
         completion = self.llm.complete_choice(messages, options, many=many, max_tokens=24 * (len(options) if many
                                                                                                else 1) + 8)

@@ -6,38 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 import threading
 from typing import Any, Callable
 
+from coc_ros.core.names import ground_name
 from coc_ros.robot.backend import Detection, SkillBackend, SkillError
 
 Approver = Callable[[str, dict[str, Any]], bool]
 GroundingListener = Callable[[dict[str, Any]], None]
-_ARTICLES = {"the", "a", "an"}
-
-
-def _tokens(name: str) -> list[str]:
-    return [t for t in re.split(r"[\s_\-]+", name.strip().lower()) if t and t not in _ARTICLES]
-
-
-def ground_name(given: str, candidates: list[str]) -> str | None:
-    """The one candidate a name unambiguously means, or None.
-
-    Exact names pass; otherwise a name is normalised (case, spaces, hyphens, articles) and, failing that, matched
-    to the single candidate whose name contains all its words ('peanut butter' -> 'peanut_butter_jar'). Two or
-    more such candidates ('tomato' with tomato_1 and tomato_2) are ambiguous: the program writer must choose."""
-    if given in candidates:
-        return given
-    words = _tokens(given)
-    if not words:
-        return None
-    normal = "_".join(words)
-    exact = [c for c in candidates if "_".join(_tokens(c)) == normal]
-    if len(exact) == 1:
-        return exact[0]
-    containing = [c for c in candidates if set(words) <= set(_tokens(c))]
-    return containing[0] if len(containing) == 1 else None
 
 
 @dataclasses.dataclass

@@ -1,0 +1,37 @@
+"""Matching the names a program (or a person) uses to the names that exist: one rule for the robot API's grounding
+and the LMulator's name decisions, so both agree on what 'peanut butter' means."""
+from __future__ import annotations
+
+import re
+
+_ARTICLES = {"the", "a", "an"}
+
+
+def name_tokens(name: str) -> list[str]:
+    """Lower-case words of a name, without articles: 'The Green-Bin' -> ['green', 'bin']."""
+    return [t for t in re.split(r"[\s_\-]+", name.strip().lower()) if t and t not in _ARTICLES]
+
+
+def ground_name(given: str, candidates: list[str]) -> str | None:
+    """The one candidate a name unambiguously means, or None.
+
+    Exact names pass; otherwise a name is normalised (case, spaces, hyphens, articles) and, failing that, matched
+    to the single candidate whose name contains all its words ('peanut butter' -> 'peanut_butter_jar'). Two or
+    more such candidates ('tomato' with tomato_1 and tomato_2) are ambiguous: the program writer must choose."""
+    if given in candidates:
+        return given
+    words = name_tokens(given)
+    if not words:
+        return None
+    normal = "_".join(words)
+    exact = [c for c in candidates if "_".join(name_tokens(c)) == normal]
+    if len(exact) == 1:
+        return exact[0]
+    containing = candidates_for(given, candidates)
+    return containing[0] if len(containing) == 1 else None
+
+
+def candidates_for(given: str, names: list[str]) -> list[str]:
+    """Names whose words include every word of `given` ('tomato' -> tomato_1, tomato_2)."""
+    words = set(name_tokens(given))
+    return [n for n in names if words and words <= set(name_tokens(n))]
