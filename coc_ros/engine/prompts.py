@@ -32,7 +32,7 @@ ROBOT_SYSTEM = (
     "- say(text): tell the user something.\n"
     "Use only names returned by detect_objects() or listed as places. Places: {places}.\n"
     "If the instruction describes a container instead of naming it, choose it with a helper, e.g. "
-    "target = find_place('the grass-coloured container'); its value will be one of the places.\n"
+    "target = find_container('the grass-coloured container'); its value will be one of the places.\n"
     "Call semantic helpers you do NOT define (e.g. is_recyclable(obj)) to decide what to do with each object. "
     "An instruction to do something needs pick_place calls; a question needs only `answer`. "
     "Set `answer` to a short summary of what you did, or to the answer of the question."
