@@ -321,3 +321,11 @@ def test_a_name_asked_for_by_its_own_words_is_restricted_to_the_names_containing
     single = dataclasses.replace(request, expression="find_object('egg')", hints={**hints, "args": ["egg"]})
     reply = lmulator.simulate(single)
     assert reply.value == "'egg_1'" and reply.detail["grounded"]  # one candidate: no model call at all
+
+
+def test_membership_and_index_in_a_literal_list_make_a_choice():
+    program = ("sizes = ['small', 'medium', 'large']\nrank = sizes.index(size_of('elephant'))\n"
+               "ok = colour_of('sky') in ['blue', 'grey']\nanswer = rank")
+    usage = analyse_usage(ast.parse(program))
+    assert usage["size_of"]["decision"] == "choice" and usage["size_of"]["options"] == ["small", "medium", "large"]
+    assert usage["colour_of"]["decision"] == "choice" and usage["colour_of"]["options"] == ["blue", "grey"]

@@ -317,6 +317,8 @@ class Interpreter:
             self._run_step(ctx, before, start, ns,
                            lambda: self._eval(stmt.value, ns, ctx) if stmt.value is not None else None)
             raise _Return(ctx.value)
+        elif isinstance(stmt, ast.Pass):
+            self._count_step()  # does nothing, so it reports nothing (an endless `while True: pass` floods no trace)
         elif isinstance(stmt, ast.Break):
             self._count_step()
             raise _Break()
@@ -412,7 +414,8 @@ class Interpreter:
     def _exec_while(self, stmt: ast.While, ns: dict[str, Any]) -> None:
         while True:
             ctx, before, start = self._begin(stmt, ns)
-            self._run_step(ctx, before, start, ns, lambda: self._eval(stmt.test, ns, ctx))
+            # quiet: a loop test that changed nothing and asked nobody is bookkeeping, like a for loop's iterator
+            self._run_step(ctx, before, start, ns, lambda: self._eval(stmt.test, ns, ctx), quiet=True)
             if not ctx.value:
                 self._exec_block(stmt.orelse, ns)
                 return

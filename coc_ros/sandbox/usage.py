@@ -40,9 +40,10 @@ def _str_constants(node: ast.AST) -> list[str]:
 
 
 class _Analysis:
-    def __init__(self, tree: ast.AST, dict_keys: dict[str, list[str]]):
+    def __init__(self, tree: ast.AST, dict_keys: dict[str, list[str]], list_items: dict[str, list[str]]):
         self.parents = _parents(tree)
         self.dict_keys = dict_keys
+        self.list_items = list_items  # variables bound to a literal list/tuple/set of strings
         self.facts: dict[str, dict[str, Any]] = {}
 
     def add(self, helper: str, decision: str, options: list[str] | None = None, role: str = "",
@@ -71,6 +72,8 @@ class _Analysis:
         elif isinstance(parent, ast.Compare):
             others = [parent.left, *parent.comparators]
             literals = [s for o in others if o is not node for s in _str_constants(o)]
+            literals += [s for o in others if o is not node and isinstance(o, ast.Name)
+                         for s in self.list_items.get(o.id, [])]
             bools = [o for o in others if isinstance(o, ast.Constant) and isinstance(o.value, bool)]
             numbers = [o for o in others if isinstance(o, ast.Constant) and type(o.value) in (int, float)]
             if literals:
@@ -122,6 +125,12 @@ class _Analysis:
             return
         func = call.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if name == "index" and isinstance(func, ast.Attribute) and node in call.args:
+            items = (_str_constants(func.value) if not isinstance(func.value, ast.Name)
+                     else self.list_items.get(func.value.id, []))
+            if items:  # options.index(helper(x)): the value must be one of the list's strings
+                self.add(helper, "choice", items, expect="str")
+                return
         if name in _STR_TYPE_CALLS:
             self.add(helper, "free", expect="str")
         elif name in _NUMBER_CALLS:
@@ -134,6 +143,7 @@ def analyse_usage(tree: ast.AST) -> dict[str, dict[str, Any]]:
     """helper name -> {"decision", "options", "role", "expect"} for each called function whose use says something
     (a helper missing here is a free-text value)."""
     dict_keys: dict[str, list[str]] = {}
+    list_items: dict[str, list[str]] = {}
     holders: dict[str, set[str]] = {}  # variable -> helpers whose value it was assigned
     name_uses: dict[str, list[ast.Name]] = {}
     calls: list[ast.Call] = []
@@ -146,9 +156,12 @@ def analyse_usage(tree: ast.AST) -> dict[str, dict[str, Any]]:
             target = node.targets[0].id
             if isinstance(node.value, ast.Dict):
                 dict_keys[target] = [s for k in node.value.keys if k is not None for s in _str_constants(k)]
+            elif isinstance(node.value, (ast.List, ast.Tuple, ast.Set)) and node.value.elts and all(
+                    isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.value.elts):
+                list_items[target] = _str_constants(node.value)
             elif isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
                 holders.setdefault(target, set()).add(node.value.func.id)
-    analysis = _Analysis(tree, dict_keys)
+    analysis = _Analysis(tree, dict_keys, list_items)
     for call in calls:
         helper = call.func.id
         analysis.use_of(helper, call, name_uses)
