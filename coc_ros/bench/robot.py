@@ -108,7 +108,8 @@ def run_direct(llm: LLMClient, robot: RobotAPI, instruction: str) -> tuple[int, 
     """The no-code baseline: one LM call lists the actions; each is executed through the same checked API."""
     objects = robot.call("detect_objects", [], {})
     messages = [{"role": "system", "content": DIRECT_SYSTEM},
-                {"role": "user", "content": f"Objects: {objects}\nPlaces: {robot.places()}\nInstruction: {instruction}"}]
+                {"role": "user",
+                 "content": f"Objects: {objects}\nPlaces: {robot.places()}\nInstruction: {instruction}"}]
     try:
         text = llm.complete(messages, max_tokens=256).text
         actions = parse_literal(text, "call")
@@ -189,7 +190,7 @@ def run_robot_bench(llm: LLMClient, *, tasks: list[RobotTask] | None = None, row
                     console: Console | None = None) -> dict[str, dict[str, Any]]:
     """Run tasks x rows x seeds (skipping records already in `out` for this model), write `out` after every run,
     then print the tables and write the contact sheets. Returns the summary {split: {row: numbers}}."""
-    from coc_ros.sim.backend import SimSkillBackend  # noqa: PLC0415 - MuJoCo only when the benchmark runs
+    from coc_ros.sim.backend import SimSkillBackend
 
     console = console or Console()
     tasks = tasks or load_tasks("all")
@@ -203,7 +204,8 @@ def run_robot_bench(llm: LLMClient, *, tasks: list[RobotTask] | None = None, row
     image_dir.mkdir(parents=True, exist_ok=True)
     results = load_results(out) if resume else []
     done = {r.key for r in results}
-    todo = [(t, s, row) for t in tasks for s in range(seeds) for row in rows if (t.name, row.name, s, model) not in done]
+    todo = [(t, s, row) for t in tasks for s in range(seeds) for row in rows
+            if (t.name, row.name, s, model) not in done]
     console.print(f"robot bench: {len(tasks)} tasks x {len(rows)} rows x {seeds} seeds; model {model}; "
                   f"{len(todo)} runs to do ({len(tasks) * len(rows) * seeds - len(todo)} already in {out})")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -269,7 +271,7 @@ def _write(out: Path, results: list[RobotResult], summary: dict[str, Any] | None
 
 def contact_sheet(results: list[RobotResult], path: Path, thumb: tuple[int, int] = (240, 180)) -> Path:
     """One labelled thumbnail of each run's final frame (seed 0), a row per task, a column per table row."""
-    from PIL import Image, ImageDraw  # noqa: PLC0415
+    from PIL import Image, ImageDraw
 
     tasks = list(dict.fromkeys(r.task for r in results))
     modes = list(dict.fromkeys(r.mode for r in results))

@@ -28,14 +28,14 @@ class OracleResult:
 
 
 def check_task(task: RobotTask, seed: int, perception: str = "camera") -> OracleResult:
-    from coc_ros.sim.backend import SimSkillBackend  # noqa: PLC0415 - MuJoCo only when a check runs
+    from coc_ros.sim.backend import SimSkillBackend
 
     start = time.monotonic()
     with SimSkillBackend(task.scene, seed=task.seed + seed, perception=perception) as backend:
         try:
             score, said = run_reference(task, backend)
             error = ""
-        except Exception as exc:  # noqa: BLE001 - report any failure of the reference run with its task and seed
+        except Exception as exc:
             score, said, error = task.score(backend.world_state(), backend.scene), [], f"{type(exc).__name__}: {exc}"
         world = backend.world_state()
     return OracleResult(task.name, seed, round(score, 3), said, world, round(time.monotonic() - start, 1), error)

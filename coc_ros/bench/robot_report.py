@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from rich.console import Console
 from rich.table import Table

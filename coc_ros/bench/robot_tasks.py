@@ -16,7 +16,8 @@ import ast
 import dataclasses
 import importlib.resources
 import re
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import yaml
 
@@ -218,10 +219,10 @@ def run_reference(task: RobotTask, backend: Any, velocity_scaling: float = 1.0) 
     """Execute a task's reference program through the checked robot API (detect_objects, pick_place, say,
     get_color, get_shape, get_size: what generated programs get) with oracle helpers for the semantic questions;
     return (score, said lines)."""
-    from coc_ros.robot.api import RobotAPI, SafetyConfig  # noqa: PLC0415 - only when a program really runs
+    from coc_ros.robot.api import RobotAPI, SafetyConfig
 
     robot = RobotAPI(backend, SafetyConfig(velocity_scaling=velocity_scaling))
     env: dict[str, Any] = dict(oracle_helpers(backend.scene, called_names(task.program)))
     env.update({name: (lambda *a, _n=name, **k: robot.call(_n, list(a), k)) for name in robot.functions})
-    exec(compile(task.program, f"<task {task.name}>", "exec"), env)  # noqa: S102 - our own reference code
+    exec(compile(task.program, f"<task {task.name}>", "exec"), env)
     return task.score(backend.world_state(), backend.scene, robot.said), list(robot.said)

@@ -41,6 +41,6 @@ def layout_objects(scene: Scene, seed: int, max_tries: int = 5000) -> dict[str, 
     for names in groups.values():
         if len(names) > 1:
             poses = sorted((placed[n] for n in names), key=lambda p: (round(p[1], 2), p[0]))
-            for n, p in zip(names, poses):
+            for n, p in zip(names, poses, strict=True):
                 placed[n] = p
     return placed

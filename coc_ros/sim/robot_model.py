@@ -41,7 +41,7 @@ def robot_spec() -> mujoco.MjSpec:
     for body in spec.bodies:
         if body.name != "world":
             body.gravcomp = 1.0
-    home = dict(zip(ARM_JOINTS, HOME_Q))
+    home = dict(zip(ARM_JOINTS, HOME_Q, strict=True))
     qpos: list[float] = []
     for jnt in spec.joints:
         if jnt.type not in (mujoco.mjtJoint.mjJNT_HINGE, mujoco.mjtJoint.mjJNT_SLIDE):
