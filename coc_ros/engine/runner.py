@@ -176,7 +176,10 @@ class _Run:
         self.result.completion_tokens += completion.completion_tokens
         self.last_exchange = {"prompt_id": content_id(json.dumps(messages)), "reply_id": content_id(completion.text),
                               "prompt_tokens": completion.prompt_tokens,
-                              "completion_tokens": completion.completion_tokens}
+                              "completion_tokens": completion.completion_tokens,
+                              "cached_tokens": completion.cached_tokens,
+                              "prefill_s": round(completion.prefill_s, 3),
+                              "generation_s": round(completion.generation_s, 3)}
         return completion.text
 
     def _count_lm_call(self) -> None:

@@ -159,6 +159,8 @@ class LmulatorNode(Node):
         resp.text = c.text
         resp.prompt_tokens = int(c.prompt_tokens)
         resp.completion_tokens = int(c.completion_tokens)
+        resp.cached_tokens = int(c.cached_tokens)
+        resp.prefill_s, resp.generation_s = float(c.prefill_s), float(c.generation_s)
 
     def _delay(self) -> None:
         if self.reply_delay_s > 0:

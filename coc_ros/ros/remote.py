@@ -47,7 +47,8 @@ class RemoteLLM:
         if not resp.success:
             raise LLMError(resp.error or "lmulator node: completion failed")
         return Completion(text=resp.text, prompt_tokens=resp.prompt_tokens, completion_tokens=resp.completion_tokens,
-                          seconds=time.monotonic() - start)
+                          seconds=time.monotonic() - start, cached_tokens=resp.cached_tokens,
+                          prefill_s=resp.prefill_s, generation_s=resp.generation_s)
 
 
 class RemoteLMulator:
