@@ -48,6 +48,36 @@ def test_local_lmulator_predicts_literals(local_llm):
     assert values == {"banana": "True", "car": "False"}
 
 
+def test_local_yes_no_decision_from_log_odds_and_grammar_names(local_llm):
+    """The typed decisions on the real model: Yes/No scores are log-probabilities; a grammar admits only names."""
+    from coc_ros.engine.prompts import choice_messages, yes_no_messages
+
+    carrot = local_llm.score_options(yes_no_messages("", "is_vegetable", ["carrot"]), ["Yes", "No"])
+    stone = local_llm.score_options(yes_no_messages("", "is_vegetable", ["stone"]), ["Yes", "No"])
+    assert all(v < 0 for v in (*carrot.values(), *stone.values()))  # log-probabilities
+    assert carrot["Yes"] - carrot["No"] > stone["Yes"] - stone["No"]
+    names = ["green_bin", "blue_bin", "kid's \"cup\""]
+    reply = local_llm.complete_choice(choice_messages("put it in the grass-coloured bin", "find_container",
+                                                      ["grass-coloured bin"], names), names)
+    assert eval(reply.text, {"__builtins__": {}}) in names  # noqa: S307 - a Python literal admitted by the grammar
+
+
+def test_prefix_kv_state_persists_across_processes(tmp_path, monkeypatch):
+    """A second backend instance (as in a new process) restores the few-shot prefix from disk and answers the same."""
+    monkeypatch.setenv("COC_ROS_MODEL", str(default_model_path()))  # the installed model, before the cache moves
+    monkeypatch.setenv("COC_ROS_CACHE", str(tmp_path))
+    from coc_ros.engine.prompts import yes_no_messages
+
+    messages = yes_no_messages("", "is_fruit", ["banana"])
+    first = LocalLLM(n_ctx=2048, slots=1)
+    scores = first.score_options(messages, ["Yes", "No"])
+    assert first.prefixes.saves == 1 and len(list((tmp_path / "kv").glob("*.kv"))) == 1
+    second = LocalLLM(n_ctx=2048, slots=1)
+    again = second.score_options(messages, ["Yes", "No"])
+    assert second.prefixes.loads == 1 and second.prefixes.saves == 0
+    assert again == pytest.approx(scores, abs=1e-3)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
