@@ -24,7 +24,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
+from collections.abc import Callable
 
 import yaml
 

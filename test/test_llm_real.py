@@ -59,7 +59,7 @@ def test_local_yes_no_decision_from_log_odds_and_grammar_names(local_llm):
     names = ["green_bin", "blue_bin", "kid's \"cup\""]
     reply = local_llm.complete_choice(choice_messages("put it in the grass-coloured bin", "find_container",
                                                       ["grass-coloured bin"], names), names)
-    assert eval(reply.text, {"__builtins__": {}}) in names  # noqa: S307 - a Python literal admitted by the grammar
+    assert eval(reply.text, {"__builtins__": {}}) in names
 
 
 def test_prefix_kv_state_persists_across_processes(tmp_path, monkeypatch):
@@ -89,7 +89,7 @@ def llama_server(tmp_path_factory):
     port = _free_port()
     # The server logs the whole model load to stderr: a file, not a pipe nobody reads (a full pipe blocks it).
     log_path = tmp_path_factory.mktemp("llama_server") / "server.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed after the server stops
+    log = open(log_path, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path()), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 2)],

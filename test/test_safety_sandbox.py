@@ -99,7 +99,7 @@ def test_import_and_module_proxies_are_frozen_and_leak_nothing(monkeypatch):
     monkeypatch.setattr(policy, "ALLOWED_MODULES", frozenset({"os"}))
     operator = policy.restricted_import("operator")
     with pytest.raises(Abort):
-        operator.attrgetter
+        _ = operator.attrgetter
     with pytest.raises(Abort, match="import of 'os' is not allowed"):
         policy.restricted_import("os", fromlist=("system",))
     typing = policy.restricted_import("typing")
@@ -107,6 +107,6 @@ def test_import_and_module_proxies_are_frozen_and_leak_nothing(monkeypatch):
     with pytest.raises(TypeError, match="cannot be copied"):
         typing.__reduce_ex__(4)
     with pytest.raises(AttributeError) as info:
-        typing.no_such_name
+        _ = typing.no_such_name
     assert info.value.obj is None or isinstance(info.value.obj, policy.ModuleProxy)  # never the real module
     assert info.value.__context__ is None  # nor an inner AttributeError that holds it

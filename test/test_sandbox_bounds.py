@@ -31,7 +31,7 @@ def _run(program: str, **limits) -> tuple[BaseException | dict, float, list[dict
     start = time.monotonic()
     try:
         outcome: BaseException | dict = run.run(program, "coc-python", [])
-    except Exception as exc:  # noqa: BLE001 - the outcome under test
+    except Exception as exc:
         outcome = exc
     return outcome, time.monotonic() - start, events
 

@@ -389,7 +389,7 @@ def _fenced(program: str) -> str:
 
 
 def _children() -> set[int]:
-    import psutil  # noqa: PLC0415
+    import psutil
 
     return {p.pid for p in psutil.Process().children(recursive=True)}
 
@@ -397,8 +397,8 @@ def _children() -> set[int]:
 def make_engine(case: Case, sentinel: Path) -> tuple[Engine, Any]:
     robot = None
     if case.robot:
-        from coc_ros.robot.fake_backend import FakeSkillBackend  # noqa: PLC0415
-        from coc_ros.robot.api import RobotAPI  # noqa: PLC0415
+        from coc_ros.robot.fake_backend import FakeSkillBackend
+        from coc_ros.robot.api import RobotAPI
 
         robot = RobotAPI(FakeSkillBackend(motion_s=0.0))
     sub = lambda text: text.replace(SENTINEL, str(sentinel))  # noqa: E731
@@ -454,8 +454,8 @@ def run_safety_suite(cases: list[Case] | None = None, print_table: bool = True) 
     """Run every case; print a table (case, category, outcome, error, seconds); return the rows."""
     rows = [check_case(c) for c in (cases or CASES)]
     if print_table:
-        from rich.console import Console  # noqa: PLC0415
-        from rich.table import Table  # noqa: PLC0415
+        from rich.console import Console
+        from rich.table import Table
 
         table = Table(title=f"sandbox safety: {sum(r['ok'] for r in rows)}/{len(rows)} cases contained")
         for col in ("case", "category", "outcome", "error", "seconds"):

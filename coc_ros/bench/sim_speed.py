@@ -23,7 +23,7 @@ def measure_rtf(sim_seconds: float = 5.0, scene: str = "sort", seed: int = 0, mo
     n = int(math.ceil(sim_seconds / (world.dt * chunk)))
     t_sim0 = world.time
     t0 = time.perf_counter()
-    for k in range(n):
+    for _ in range(n):
         if moving:
             t = world.time
             world.set_arm_target(home + np.array([0.4 * math.sin(t), 0.3 * math.sin(0.7 * t), 0, 0.2 * math.sin(t),

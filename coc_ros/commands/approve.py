@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import threading
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -40,7 +40,7 @@ def approve(
     auto_reject: bool = typer.Option(False, "--auto-reject", help="reject every motion without asking"),
     reason: str = typer.Option("", help="reason sent with automatic decisions"),
     count: int = typer.Option(0, help="exit after this many decisions (0: run until Ctrl-C)"),
-    domain_id: Optional[int] = typer.Option(None, help="ROS_DOMAIN_ID (default: the environment's)"),
+    domain_id: int | None = typer.Option(None, help="ROS_DOMAIN_ID (default: the environment's)"),
 ) -> None:
     if auto_approve and auto_reject:
         typer.echo("error: --auto-approve and --auto-reject are mutually exclusive", err=True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -20,11 +19,11 @@ def ask(
     question: str = typer.Argument(..., help="The question or instruction."),
     mode: str = typer.Option("coc-interweave", "--mode", "-m",
                              help="direct | cot | coc-python | coc-lm | coc-interweave"),
-    llm: Optional[str] = typer.Option(None, "--llm", help="local | openai | scripted:PATH (default from config)"),
-    base_url: Optional[str] = typer.Option(None, help="openai backend: server URL, e.g. http://127.0.0.1:8080/v1"),
-    model: Optional[str] = typer.Option(None, help="openai backend: model name; local backend: GGUF path"),
-    timeout: Optional[float] = typer.Option(None, help="wall-clock limit in seconds"),
-    config: Optional[str] = typer.Option(None, help="engine YAML (default config/engine.yaml)"),
+    llm: str | None = typer.Option(None, "--llm", help="local | openai | scripted:PATH (default from config)"),
+    base_url: str | None = typer.Option(None, help="openai backend: server URL, e.g. http://127.0.0.1:8080/v1"),
+    model: str | None = typer.Option(None, help="openai backend: model name; local backend: GGUF path"),
+    timeout: float | None = typer.Option(None, help="wall-clock limit in seconds"),
+    config: str | None = typer.Option(None, help="engine YAML (default config/engine.yaml)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the readable trace"),
 ) -> None:
     from coc_ros.engine.runner import Engine

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,7 +18,7 @@ def register_bench(bench_app: typer.Typer) -> None:
 
 def soak(
     n: int = typer.Option(200, "-n", "--goals", help="number of goals"),
-    out: Optional[Path] = typer.Option(None, help="write the measurements as JSON here"),
+    out: Path | None = typer.Option(None, help="write the measurements as JSON here"),
 ) -> None:
     if n < 1:
         typer.echo("error: --goals must be >= 1", err=True)
@@ -35,8 +34,8 @@ def soak(
 
 
 def safety(
-    only: Optional[str] = typer.Option(None, help="comma-separated case names or categories"),
-    out: Optional[Path] = typer.Option(None, help="write the rows as JSON here"),
+    only: str | None = typer.Option(None, help="comma-separated case names or categories"),
+    out: Path | None = typer.Option(None, help="write the rows as JSON here"),
 ) -> None:
     from coc_ros.bench.safety import CASES, run_safety_suite
 
@@ -63,8 +62,8 @@ def latency(
     perception: str = typer.Option("camera", help="camera | ground_truth"),
     instruction: str = typer.Option("put the red cube in the trash bin", help="the goal sent each time"),
     goals: int = typer.Option(2, help="goals in a row: the first is cold, the others warm"),
-    out: Optional[Path] = typer.Option(Path("runs/bench_latency.json"), help="write the measurements as JSON here"),
-    logs: Optional[Path] = typer.Option(Path("runs/bench_latency_logs"), help="keep node logs, params, bags here"),
+    out: Path | None = typer.Option(Path("runs/bench_latency.json"), help="write the measurements as JSON here"),
+    logs: Path | None = typer.Option(Path("runs/bench_latency_logs"), help="keep node logs, params, bags here"),
 ) -> None:
     if goals < 1:
         typer.echo("error: --goals must be >= 1", err=True)

@@ -26,7 +26,7 @@ def doctor() -> None:
         try:
             detail = fn()
             console.print(f"[green]ok[/green]   {name}: {detail}")
-        except Exception as exc:  # noqa: BLE001 - report every failure, keep checking
+        except Exception as exc:
             ok = False
             console.print(f"[red]FAIL[/red] {name}: {exc}")
 
@@ -38,7 +38,7 @@ def doctor() -> None:
     check("Panda model", lambda: _exists(panda_assets_dir()))
     try:
         layers = sandbox_layers()
-    except Exception as exc:  # noqa: BLE001 - a worker that cannot start is one failure to report, not a crash
+    except Exception as exc:
         layers = [{"name": "sandbox worker", "active": False, "detail": str(exc)}]
     for layer in layers:
         check(f"sandbox layer 2: {layer['name']}", lambda layer=layer: _active(layer))

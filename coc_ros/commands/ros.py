@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -136,8 +136,8 @@ def demo(
     mode: str = typer.Option("", help="engine mode (server default when empty)"),
     as_json: bool = typer.Option(False, "--json", help="Last stdout line: JSON with success, answer, bag, world, "
                                                        "images, error."),
-    out: Optional[Path] = typer.Option(None, help="Output directory (bags, images, logs); default ./coc_demo_<time>"),
-    params: Optional[Path] = typer.Option(None, help="Base params YAML (default config/coc_ros.yaml)."),
+    out: Path | None = typer.Option(None, help="Output directory (bags, images, logs); default ./coc_demo_<time>"),
+    params: Path | None = typer.Option(None, help="Base params YAML (default config/coc_ros.yaml)."),
     timeout: float = typer.Option(600.0, help="Seconds to wait for the goal's result."),
     startup_timeout: float = typer.Option(120.0, help="Seconds to wait for the nodes to come up."),
 ) -> None:
@@ -247,7 +247,7 @@ def bag_show(
 
 # ------------------------------------------------------------------------------------------------- bringup
 def bringup(
-    params: Optional[Path] = typer.Option(None, help="params YAML (default config/coc_ros.yaml)"),
+    params: Path | None = typer.Option(None, help="params YAML (default config/coc_ros.yaml)"),
     nodes: str = typer.Option("", help="comma-separated nodes (default: the file's bringup.nodes)"),
 ) -> None:
     from coc_ros import launcher

@@ -12,7 +12,8 @@ import re
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from coc_ros.engine.lmulator import LMulator, content_id, parse_literal
 from coc_ros.core.program import extract_program, parse_program
@@ -158,7 +159,7 @@ class _Run:
         def call() -> None:
             try:
                 box["completion"] = self.engine.llm.complete(messages, max_tokens=max_tokens)
-            except Exception as exc:  # noqa: BLE001 - handed to the caller below
+            except Exception as exc:
                 box["error"] = exc
 
         thread = threading.Thread(target=call, daemon=True, name="coc-llm")

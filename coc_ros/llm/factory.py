@@ -14,15 +14,15 @@ def make_llm(spec: str, options: dict[str, Any] | None = None) -> LLMClient:
     opts = {k: v for k, v in (options or {}).items() if v not in (None, "")}
     spec = (spec or "local").strip()
     if spec == "local":
-        from coc_ros.llm.local import LocalLLM  # noqa: PLC0415
+        from coc_ros.llm.local import LocalLLM
 
         return LocalLLM(**{k: v for k, v in opts.items() if k in _LOCAL_OPTIONS})
     if spec == "openai":
-        from coc_ros.llm.openai_backend import OpenAILLM  # noqa: PLC0415
+        from coc_ros.llm.openai_backend import OpenAILLM
 
         return OpenAILLM(**{k: v for k, v in opts.items() if k in _OPENAI_OPTIONS})
     if spec.startswith("scripted:"):
-        from coc_ros.llm.scripted import ScriptedLLM  # noqa: PLC0415
+        from coc_ros.llm.scripted import ScriptedLLM
 
         return ScriptedLLM.from_file(spec.split(":", 1)[1])
     raise LLMError(f"unknown LLM backend {spec!r}: use local, openai or scripted:PATH")

@@ -12,7 +12,7 @@ class OpenAILLM:
 
     def __init__(self, *, base_url: str | None = None, api_key: str | None = None, model: str | None = None,
                  timeout: float = 120.0):
-        import openai  # noqa: PLC0415 - only needed for this backend
+        import openai
 
         self._openai = openai
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None

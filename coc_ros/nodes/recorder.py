@@ -13,7 +13,8 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import rclpy
 from action_msgs.msg import GoalStatusArray

@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from coc_ros.core.names import ground_name
 from coc_ros.robot.backend import Detection, SkillBackend, SkillError

@@ -20,7 +20,7 @@ INSTALL_HINT = ("the 'moveit' skill backend needs moveit_py (MoveIt 2's Python b
 
 def _import_moveit() -> Any:
     try:
-        from moveit.planning import MoveItPy  # noqa: PLC0415
+        from moveit.planning import MoveItPy
     except ImportError as exc:
         raise RuntimeError(f"{INSTALL_HINT} ({exc})") from None
     return MoveItPy
@@ -47,7 +47,7 @@ class MoveItSkillBackend:
                 for n, p in self.objects.items() if not query or query.lower() in n.lower()]
 
     def _pose(self, position: tuple[float, float, float]) -> Any:
-        from geometry_msgs.msg import PoseStamped  # noqa: PLC0415
+        from geometry_msgs.msg import PoseStamped
 
         pose = PoseStamped()
         pose.header.frame_id = self.base_frame
@@ -59,7 +59,7 @@ class MoveItSkillBackend:
     def _plan_execute(self, component: Any, velocity_scaling: float) -> None:
         if self._stop.is_set():
             raise SkillError("canceled", "motion stopped")
-        from moveit.planning import PlanRequestParameters  # noqa: PLC0415
+        from moveit.planning import PlanRequestParameters
 
         params = PlanRequestParameters(self.robot, "")
         params.max_velocity_scaling_factor = velocity_scaling

@@ -11,7 +11,8 @@ import json
 import os
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import rclpy
 from rclpy.action import ActionClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 import rclpy
 from rclpy.executors import Executor, ExternalShutdownException

@@ -17,7 +17,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import coc_ros
 from coc_ros.core.types import Canceled, CocError, LimitExceeded, Limits
@@ -124,7 +125,7 @@ class SandboxRun:
                 if isinstance(exc, (Canceled, LimitExceeded)):
                     raise
                 return {"error": str(exc)}
-            except Exception as exc:  # noqa: BLE001 - e.g. a robot SkillError: the program sees it as RobotError
+            except Exception as exc:
                 return {"error": str(exc)}
 
     def _check_abort(self) -> None:
@@ -139,7 +140,7 @@ class SandboxRun:
         if self._on_abort is not None:
             try:
                 self._on_abort()
-            except Exception:  # noqa: BLE001 - stopping is best effort; the run is ending anyway
+            except Exception:
                 pass
 
     def _next_message(self, proc: subprocess.Popen, stderr: Any) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def safe_repr(value: Any, limit: int = REPR_LIMIT) -> str:
         value = value[:limit]  # only the start is shown: never build the repr of a long string
     try:
         text = repr(value)
-    except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not break tracing
+    except Exception as exc:
         text = f"<unrepresentable {type(value).__name__}: {exc}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -353,7 +353,7 @@ class Interpreter:
         if code is None:
             code = compile(ast.Module(body=[stmt], type_ignores=[]), "<coc>", "exec")
             self._code_cache[id(stmt)] = code
-        exec(code, ns)  # noqa: S102 - this is the sandboxed interpreter; ns holds only allowlisted builtins
+        exec(code, ns)
 
     def _eval(self, expr: ast.expr, ns: dict[str, Any], ctx: _StepContext) -> Any:
         undefined = self._undefined(expr, ns)
@@ -365,7 +365,7 @@ class Interpreter:
         if code is None:
             code = compile(ast.Expression(body=expr), "<coc>", "eval")
             self._code_cache[id(expr)] = code
-        return eval(code, ns)  # noqa: S307 - sandboxed, see _exec_simple
+        return eval(code, ns)
 
     def _exec_pseudo(self, stmt: ast.stmt, line: int, ns: dict[str, Any]) -> None:
         ctx, before, start = self._begin(stmt, ns)
@@ -394,7 +394,7 @@ class Interpreter:
                     return
                 dict.__setitem__(ns, "_coc_item", value)
                 try:
-                    exec(target, ns)  # noqa: S102 - assigns the loop target, sandboxed namespace
+                    exec(target, ns)
                 finally:
                     dict.pop(ns, "_coc_item", None)
 
@@ -446,7 +446,7 @@ class Interpreter:
 
     def _handler_types(self, handler: ast.ExceptHandler, ns: dict[str, Any]) -> Any:
         code = compile(ast.Expression(body=handler.type), "<coc>", "eval")
-        return eval(code, ns)  # noqa: S307 - sandboxed
+        return eval(code, ns)
 
     def _exec_def(self, stmt: ast.FunctionDef, ns: dict[str, Any]) -> None:
         """Define a function whose body this interpreter runs statement by statement on each call."""
@@ -459,7 +459,7 @@ class Interpreter:
             holder: dict[str, Any] = {"__builtins__": self.builtins}
             holder.update({k: v for k, v in dict.items(ns) if k != "__builtins__"})
             exec(compile(ast.fix_missing_locations(ast.Module(body=[stub], type_ignores=[])), "<coc>", "exec"),
-                 holder)  # noqa: S102 - only evaluates the defaults, in the sandboxed namespace
+                 holder)
             binder = holder[stmt.name]
             interp = self
             module_ns = self.state
@@ -481,7 +481,7 @@ class Interpreter:
             interpreted.__name__ = stmt.name
             func: Any = interpreted
             for deco in reversed(stmt.decorator_list):
-                func = eval(compile(ast.Expression(body=deco), "<coc>", "eval"), ns)(func)  # noqa: S307
+                func = eval(compile(ast.Expression(body=deco), "<coc>", "eval"), ns)(func)
             dict.__setitem__(ns, stmt.name, func)
 
         self._run_step(ctx, before, start, ns, define)

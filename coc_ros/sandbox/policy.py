@@ -15,7 +15,8 @@ import importlib
 import sys
 import string as _string
 import types
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from coc_ros.core.program import PSEUDO_MARKER
 from coc_ros.core.types import Abort, SandboxViolation

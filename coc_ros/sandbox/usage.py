@@ -86,7 +86,7 @@ class _Analysis:
             self._call_argument(helper, node, parent)
         elif isinstance(parent, ast.BinOp):
             other = parent.right if parent.left is node else parent.left
-            if isinstance(other, (ast.JoinedStr,)) or (isinstance(other, ast.Constant) and isinstance(other.value, str)):
+            if isinstance(other, ast.JoinedStr) or (isinstance(other, ast.Constant) and isinstance(other.value, str)):
                 self.add(helper, "free", expect="str")
             elif isinstance(parent.op, _NUMBER_OPS) or (isinstance(other, ast.Constant)
                                                         and type(other.value) in (int, float)):

@@ -18,7 +18,7 @@ import re
 import sys
 import types
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -373,7 +373,7 @@ def _build_generated_task(task: str, root: Path) -> list[Item]:
 # --------------------------------------------------------------------------------------------- sampling
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_pool(task: str, root: str) -> tuple[Item, ...]:
     r = Path(root)
     items = _build_generated_task(task, r) if task in _GENERATORS else _build_json_task(task, r)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.resources
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ class CocShot:
 # --------------------------------------------------------------------------------------------- lm-eval (BBH)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _yaml(task: str, kind: str, root: str) -> dict[str, Any]:
     return yaml.safe_load((Path(root) / "lm_eval_bbh" / kind / f"{task}.yaml").read_text())
 
@@ -94,7 +94,7 @@ def _coc_file(fam: str) -> Any:
     return importlib.resources.files("coc_ros.bench").joinpath(f"{COC_DATA}/{fam}.yaml")
 
 
-@lru_cache(maxsize=None)
+@cache
 def coc_shots(task: str) -> tuple[CocShot, ...]:
     """The Chain of Code programs for BBH's 3 exemplars of ``task`` (its 3/5/7-object variants share them)."""
     fam = family(task)
