@@ -78,6 +78,28 @@ def test_prefix_kv_state_persists_across_processes(tmp_path, monkeypatch):
     assert again == pytest.approx(scores, abs=1e-3)
 
 
+def test_openai_backend_decides_from_logprobs_or_free_text(llama_server):
+    """Through an OpenAI-compatible server: scores when it returns logprobs, else a graceful free-text decision."""
+    from coc_ros.engine.lmulator import LMulator
+    from coc_ros.engine.lmulator_protocol import SimRequest
+    from coc_ros.llm.base import ScoresUnavailable
+
+    llm = OpenAILLM(base_url=llama_server)
+    try:
+        scores = llm.score_options([{"role": "user", "content": "Is a carrot a vegetable? Answer Yes or No."}],
+                                   ["Yes", "No"])
+    except ScoresUnavailable:
+        scores = None
+    else:
+        assert scores["Yes"] > scores["No"]
+    reply = LMulator(llm).simulate(SimRequest(
+        run_id="o", question="How many vegetables?", program="", line=1, source="if is_vegetable(x):", kind="call",
+        expression="is_vegetable('carrot')", state={}, hints={"decision": "bool", "helper": "is_vegetable",
+                                                            "args": ["carrot"]}))
+    assert reply.value == "True"
+    assert reply.detail["decision"] == ("bool" if scores is not None else "free")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -15,7 +15,7 @@ from coc_ros.core.names import candidates_for
 from coc_ros.core.types import SimulationError
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
 from coc_ros.engine.prompts import choice_messages, lmulator_messages, type_hint, yes_no_messages
-from coc_ros.llm.base import ConstrainedDecoder, LLMClient, LLMError, OptionScorer, supports
+from coc_ros.llm.base import ConstrainedDecoder, LLMClient, LLMError, OptionScorer, ScoresUnavailable, supports
 
 MAX_TOKENS = {"call": 96, "line": 192, "program": 384}
 _FENCE = re.compile(r"^```[a-zA-Z]*\n?|\n?```$")
@@ -95,10 +95,14 @@ class LMulator:
         hints = request.hints or {}
         decision = hints.get("decision", "free") if request.kind == "call" else "free"
         try:
-            if decision == "bool" and supports(self.llm, OptionScorer):
-                return self._decide_bool(request, hints)
-            if decision == "choice" and hints.get("options") and supports(self.llm, OptionScorer):
-                return self._decide_choice(request, hints)
+            try:
+                if decision == "bool" and supports(self.llm, OptionScorer):
+                    return self._decide_bool(request, hints)
+                if decision == "choice" and hints.get("options") and supports(self.llm, OptionScorer):
+                    return self._decide_choice(request, hints)
+            except ScoresUnavailable:
+                pass  # degrade gracefully: this server gives no log-probs, so free text decides
+
             if (decision in ("name", "names") and hints.get("options") and hints.get("grammar", True)
                     and supports(self.llm, ConstrainedDecoder)):
                 return self._decide_names(request, hints, many=decision == "names")

@@ -15,6 +15,10 @@ class LLMError(Exception):
     """The backend could not produce a completion (unreachable server, missing model, exhausted script)."""
 
 
+class ScoresUnavailable(LLMError):
+    """This backend (or server) gives no log-probabilities: the caller decides from free text instead."""
+
+
 @dataclasses.dataclass
 class Completion:
     text: str
