@@ -12,7 +12,7 @@ from typing import Any, Protocol
 class SkillError(Exception):
     """A robot skill failed for a real reason. It surfaces as an error in the trace; it is never simulated.
 
-    `code` is one of: unknown_object, unknown_target, unreachable, grasp_failed, collision, canceled,
+    `code` is one of: unknown_object, unknown_target, unreachable, grasp_failed, placement_failed, collision, canceled,
     invalid_argument, limit, out_of_bounds, rejected, backend.
     """
 

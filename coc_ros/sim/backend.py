@@ -71,9 +71,12 @@ class SimSkillBackend:
             details = self.skills.pick_place(self._estimates, obj, self.scene.container(target), v)
             pos = self.world.object_pose(details.get("moved", obj))[0]
             self.detector.note_moved(obj, pos)
-            return details
         finally:
             self._motion.release()
+        if details.get("final_location") != target:  # e.g. tipped over the wall: a real failure, not a success
+            raise SkillError("placement_failed", f"{obj} ended at {details.get('final_location')!r}, not in "
+                                                 f"{target!r} (attempts: {details.get('attempts')})")
+        return details
 
     def move_to(self, position: tuple[float, float, float], velocity_scaling: float = 0.5) -> None:
         """Move the pinch point (gripper pointing down) to `position` in the robot base frame."""
@@ -115,7 +118,7 @@ class SimSkillBackend:
     def close(self) -> None:
         self.camera.close()
 
-    def __enter__(self) -> "SimSkillBackend":
+    def __enter__(self) -> SimSkillBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
