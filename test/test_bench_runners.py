@@ -13,7 +13,8 @@ from coc_ros.llm.scripted import ScriptedLLM
 
 def test_robot_bench_scores_by_final_world_state(tmp_path):
     task = get_task("recycle_bottle")
-    program = "```python\nfor obj in detect_objects():\n    if is_bottle(obj):\n        pick_place(obj, 'recycling_bin')\nanswer = 'ok'\n```"
+    program = ("```python\nfor obj in detect_objects():\n    if is_bottle(obj):\n"
+               "        pick_place(obj, 'recycling_bin')\nanswer = 'ok'\n```")
     objects = ["soda_can", "paper_box", "banana_peel", "plastic_bottle"]
     sims = ["True" if o == "plastic_bottle" else "False" for o in objects]
     # coc-interweave: right program and answers; direct: the LM moves the wrong object.
@@ -22,7 +23,8 @@ def test_robot_bench_scores_by_final_world_state(tmp_path):
     summary = run_robot_bench(llm, tasks=[task], rows=[Row("coc-interweave"), Row("direct")], seeds=1, out=out)
     data = json.loads(out.read_text())
     by_mode = {r["mode"]: r for r in data["results"]}
-    assert by_mode["coc-interweave"]["success"] and by_mode["coc-interweave"]["world"]["plastic_bottle"] == "recycling_bin"
+    interweave = by_mode["coc-interweave"]
+    assert interweave["success"] and interweave["world"]["plastic_bottle"] == "recycling_bin"
     assert not by_mode["direct"]["success"] and by_mode["direct"]["world"]["soda_can"] == "recycling_bin"
     assert summary["dev"]["coc-interweave"]["success_rate"] == 100.0 and summary["dev"]["direct"]["success_rate"] == 0.0
     assert {r["task"] for r in data["results"]} == {"recycle_bottle"} and data["results"][0]["model"] == "scripted"

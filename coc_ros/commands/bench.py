@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -18,7 +17,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(bench_app, name="bench")
 
 
-def _llm(spec: Optional[str], config: Optional[str]):
+def _llm(spec: str | None, config: str | None):
     from coc_ros.engine.settings import llm_from_config, load_engine_config
 
     return llm_from_config(load_engine_config(config), spec)
@@ -30,15 +29,15 @@ def _llm(spec: Optional[str], config: Optional[str]):
                    "per question).")
 def reasoning(
     modes: str = typer.Option("direct,cot,coc-interweave", help="comma-separated modes"),
-    tasks: Optional[str] = typer.Option(None, help="comma-separated BBH tasks, 'quick' for 10 of them or 'all' "
+    tasks: str | None = typer.Option(None, help="comma-separated BBH tasks, 'quick' for 10 of them or 'all' "
                                                    "(default: all 27 subtasks of BBH's 23 tasks)"),
     limit: int = typer.Option(8, help="questions per task"),
     seed: int = typer.Option(0, help="sampling seed"),
-    llm: Optional[str] = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
-    config: Optional[str] = typer.Option(None, help="engine YAML"),
+    llm: str | None = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
+    config: str | None = typer.Option(None, help="engine YAML"),
     out: Path = typer.Option(Path("runs/bench_reasoning.json"), help="JSON results file (written at the end)"),
     runs_dir: Path = typer.Option(Path("runs/bench_reasoning"), help="journal folder (one JSONL per model)"),
-    rescore: Optional[Path] = typer.Option(None, help="re-score this results JSON and print its tables (README "
+    rescore: Path | None = typer.Option(None, help="re-score this results JSON and print its tables (README "
                                                       "markdown included); runs no model"),
     timeout_s: float = typer.Option(300.0, help="wall-clock limit per question and mode, in seconds (timed-out "
                                                 "runs are retried by the next run of the same command)"),
@@ -72,17 +71,17 @@ def lmulator_cache(rounds: int = typer.Option(1, help="passes over the 8 calls")
 @bench_app.command("robot", help="Natural-language robot tasks in the simulator, scored by the final world state. "
                    "Resumable: runs already in --out for this model are kept.")
 def robot(
-    llm: Optional[str] = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
+    llm: str | None = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
     split: str = typer.Option("all", help="dev | heldout | all"),
-    tasks: Optional[str] = typer.Option(None, help="comma-separated task names (default: every task of --split)"),
+    tasks: str | None = typer.Option(None, help="comma-separated task names (default: every task of --split)"),
     modes: str = typer.Option("coc-interweave,coc-python,direct", help="comma-separated modes"),
     ablations: str = typer.Option("", help="comma-separated techniques to switch off one at a time in "
                                            "coc-interweave: calibrate,grammar,repair,intent_check (or 'all')"),
     seeds: int = typer.Option(3, help="pose seeds per task"),
     perception: str = typer.Option("camera", help="camera | ground_truth"),
-    config: Optional[str] = typer.Option(None, help="engine YAML"),
+    config: str | None = typer.Option(None, help="engine YAML"),
     out: Path = typer.Option(Path("runs/bench_robot.json"), help="JSON results (contact sheets next to it)"),
-    images: Optional[Path] = typer.Option(None, help="folder for the final frames (default: next to --out)"),
+    images: Path | None = typer.Option(None, help="folder for the final frames (default: next to --out)"),
     fresh: bool = typer.Option(False, "--fresh", help="ignore records already in --out"),
 ) -> None:
     from coc_ros.bench.robot import ABLATIONS, Row, check_rows, run_robot_bench
@@ -107,7 +106,7 @@ def robot(
                    "from its JSON, e.g. the committed docs/results/bench_robot.json.")
 def robot_report(
     results: Path = typer.Argument(Path("docs/results/bench_robot.json"), help="JSON written by bench robot"),
-    model: Optional[str] = typer.Option(None, help="model checksum to report (default: the latest in the file)"),
+    model: str | None = typer.Option(None, help="model checksum to report (default: the latest in the file)"),
 ) -> None:
     import json
 
@@ -120,7 +119,7 @@ def robot_report(
                    "helpers on every pose seed, camera perception. No LM.")
 def robot_oracle(
     split: str = typer.Option("all", help="dev | heldout | all"),
-    tasks: Optional[str] = typer.Option(None, help="comma-separated task names"),
+    tasks: str | None = typer.Option(None, help="comma-separated task names"),
     seeds: int = typer.Option(3, help="pose seeds per task"),
 ) -> None:
     from coc_ros.bench.robot_oracle import check_tasks

@@ -104,7 +104,8 @@ class SimWorld:
     def pinch_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """Position and 3x3 rotation of the gripper's pinch point (between the finger pads)."""
         with self.lock:
-            return self.data.site_xpos[self.pinch_site].copy(), self.data.site_xmat[self.pinch_site].reshape(3, 3).copy()
+            site = self.pinch_site
+            return self.data.site_xpos[site].copy(), self.data.site_xmat[site].reshape(3, 3).copy()
 
     def object_pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Ground-truth position and quaternion (w, x, y, z) of an object: for scoring and tests, not perception."""
