@@ -14,8 +14,8 @@ from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # must precede the first mujoco GL import; harmless if already set
 
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
+import mujoco
+import numpy as np
 
 
 @dataclasses.dataclass
