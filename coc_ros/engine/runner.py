@@ -206,6 +206,8 @@ class _Run:
         """Write a program and run it; on a robot goal, repair it from exact errors and check it acted."""
         robot = self.engine.robot
         techniques = self.engine.techniques
+        if mode == Mode.COC_PYTHON:  # the paper's "Python only" baseline: one program, run as written
+            techniques = dataclasses.replace(techniques, repair=False, intent_check=False)
         places = robot.places() if robot is not None else None
         examples = list(self.fewshot.coc_examples) or list(
             load_examples("robot_examples" if robot is not None else "general_examples"))
