@@ -329,3 +329,11 @@ def test_membership_and_index_in_a_literal_list_make_a_choice():
     usage = analyse_usage(ast.parse(program))
     assert usage["size_of"]["decision"] == "choice" and usage["size_of"]["options"] == ["small", "medium", "large"]
     assert usage["colour_of"]["decision"] == "choice" and usage["colour_of"]["options"] == ["blue", "grey"]
+
+
+def test_coc_python_is_run_as_written_without_repair():
+    program = "for obj in detect_objects():\n    if is_vegan(obj):\n        pick_place(obj, 'box')\nanswer = 1"
+    engine, backend, llm = robot_engine([fenced(program)], {})
+    result = engine.run("put the vegan food in the box", "coc-python")
+    assert not result.success and "is_vegan" in result.error
+    assert not [e for e in result.trace if e.kind in ("repair", "intent")] and len(llm.calls) == 1
