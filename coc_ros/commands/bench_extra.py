@@ -14,6 +14,22 @@ def register_bench(bench_app: typer.Typer) -> None:
     bench_app.command("safety", help="The adversarial sandbox suite: every escape attempt must be contained.")(safety)
     bench_app.command("latency", help="Goal -> accepted, first feedback, program, first motion, result (cold and "
                       "warm) through the real nodes, with every LM call's time.")(latency)
+    bench_app.command("throughput", help="The local model's prompt-evaluation and generation speed (tokens/s), "
+                      "nothing cached.")(throughput)
+
+
+def throughput(
+    repeats: int = typer.Option(3, help="measurements (the median is reported)"),
+    out: Path | None = typer.Option(None, help="write the measurements as JSON here"),
+) -> None:
+    from coc_ros.bench.throughput import measure_throughput
+
+    report = measure_throughput(repeats)
+    typer.echo(f"prompt evaluation {report['prefill_tok_s']} tok/s, generation {report['generation_tok_s']} tok/s "
+               f"(median of {repeats}; model load {report['load_s']} s)")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2))
 
 
 def soak(
