@@ -337,3 +337,22 @@ def test_coc_python_is_run_as_written_without_repair():
     result = engine.run("put the vegan food in the box", "coc-python")
     assert not result.success and "is_vegan" in result.error
     assert not [e for e in result.trace if e.kind in ("repair", "intent")] and len(llm.calls) == 1
+
+
+def test_calibration_removes_only_a_yes_bias():
+    from coc_ros.engine.lmulator import debiased
+
+    assert debiased(0.4, [0.4, 2.6, 3.0, 0.8]) == pytest.approx(0.4 - 1.7)  # yes-biased: centred
+    assert debiased(0.19, [-0.12, -2.56, 0.19, -0.04]) == pytest.approx(0.19)  # already discriminating: raw
+    assert debiased(-0.04, [-0.12, -2.56, 0.19, -0.04]) < 0  # centring would have said yes here
+
+
+def test_an_object_named_by_the_predicate_is_decided_without_the_model():
+    objects = {"tomato_1": "table", "tomato_2": "table", "green_pepper": "table"}
+    scores = yes_no({"green_pepper": -0.5}, "is_tomato")  # no scores exist for the tomatoes: never asked
+    program = "answer = [o for o in detect_objects() if is_tomato(o)]"
+    engine, _, _ = robot_engine([fenced(program)], scores, objects=objects, techniques=Techniques(intent_check=False))
+    result = engine.run("which are tomatoes?")
+    assert result.success, result.error
+    assert result.answer == ["tomato_1", "tomato_2"]
+    assert [c.get("named", False) for c in lm_calls(result)] == [True, True, False]
