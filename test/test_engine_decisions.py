@@ -356,3 +356,12 @@ def test_an_object_named_by_the_predicate_is_decided_without_the_model():
     assert result.success, result.error
     assert result.answer == ["tomato_1", "tomato_2"]
     assert [c.get("named", False) for c in lm_calls(result)] == [True, True, False]
+
+
+def test_keeping_an_object_on_the_table_is_no_motion():
+    program = "pick_place('ham', 'table')\npick_place('bread', 'box')\nanswer = 'ok'"
+    llm = ScriptedLLM([fenced(program)], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("box the bread, keep the ham")
+    assert result.success, result.error
+    assert backend.motions == [("bread", "box")] and backend.world["ham"] == "table"

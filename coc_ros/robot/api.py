@@ -10,7 +10,7 @@ import threading
 from typing import Any
 from collections.abc import Callable
 
-from coc_ros.core.names import ground_name
+from coc_ros.core.names import ground_name, name_tokens
 from coc_ros.robot.backend import Detection, SkillBackend, SkillError
 
 Approver = Callable[[str, dict[str, Any]], bool]
@@ -175,8 +175,11 @@ class RobotAPI:
         scaling = self.config.velocity_scaling if speed is None else check_velocity_scaling(speed)
         objects = self.object_names()
         obj = self._ground(obj, objects, "pick_place", "unknown_object")
-        target = self._ground(target, self.places() + [o for o in objects if o != obj], "pick_place",
-                              "unknown_target")
+        places = self.places()
+        if (name_tokens(target) == ["table"] and "table" not in places
+                and obj not in [moved for moved, _ in self.done]):
+            return f"{obj} stays on the table (it is there already; no motion)"  # "keep it on the table"
+        target = self._ground(target, places + [o for o in objects if o != obj], "pick_place", "unknown_target")
         if (obj, target) in self.done:
             return f"{obj} is already in {target} (done earlier in this goal; not repeated)"
         self._check_bounds(tuple(self._known[obj].position), f"object {obj!r}")
