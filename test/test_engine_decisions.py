@@ -365,3 +365,20 @@ def test_keeping_an_object_on_the_table_is_no_motion():
     result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("box the bread, keep the ham")
     assert result.success, result.error
     assert backend.motions == [("bread", "box")] and backend.world["ham"] == "table"
+
+
+def test_intent_check_without_logprobs_falls_back_to_the_instructions_form():
+    from coc_ros.llm.base import ScoresUnavailable
+
+    class NoLogprobs(ScriptedLLM):
+        def score_options(self, messages, options):
+            raise ScoresUnavailable("the server returned no logprobs")
+
+    lazy = fenced("answer = 'ok'")
+    llm = NoLogprobs([lazy, lazy], {})
+    backend = FakeSkillBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("Put the ham in the box.")
+    assert not result.success and result.error_kind == "intent"  # an imperative: asked again, then failed
+    answered = Engine(NoLogprobs([lazy], {}), robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run(
+        "Is there any ham?")
+    assert answered.success  # a question needs no motion

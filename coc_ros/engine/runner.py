@@ -40,7 +40,7 @@ from coc_ros.core.types import (
     RunResult,
     TraceEvent,
 )
-from coc_ros.llm.base import LLMClient, LLMError, Message, OptionScorer, supports
+from coc_ros.llm.base import LLMClient, LLMError, Message, OptionScorer, ScoresUnavailable, supports
 from coc_ros.sandbox.host import SandboxRun, WorkerFailed
 from coc_ros.sandbox.policy import check_program
 
@@ -250,7 +250,12 @@ class _Run:
         backend gives them, else the instruction's form (a question asks for an answer)."""
         if supports(self.engine.llm, OptionScorer):
             self._count_lm_call()
-            scores = self.engine.llm.score_options(intent_messages(self.question), ["Yes", "No"])
+            try:
+                scores = self.engine.llm.score_options(intent_messages(self.question), ["Yes", "No"])
+            except ScoresUnavailable:
+                return not looks_like_question(self.question)
+            except LLMError as exc:
+                raise CocError(f"LLM error during the intent check: {exc}") from None
             return scores["Yes"] > scores["No"]
         return not looks_like_question(self.question)
 
