@@ -1,6 +1,7 @@
 """The service-call layer under coc_server and the CLI (coc_ros.ros.service_call): a request the server never
-took is detected from its heartbeat and sent once more; a server restarted during a call gets the call again; a
-call lost twice is a clear error; the lmulator answers a repeated request without asking its LLM again.
+took is detected from its heartbeat and sent again; a server restarted during a call gets the call again; a call
+lost on every one of its 3 sends is a clear error; the lmulator answers a repeated request without asking its LLM
+again.
 
 The lost request is staged in-process: a Simulate server whose first callback hangs without being counted in
 its heartbeat, exactly what a caller sees when DDS dropped the request. The rest uses real lmulator processes.
@@ -101,16 +102,16 @@ def test_a_lost_request_is_sent_once_more(ros):
         release.set()
 
 
-def test_a_request_lost_twice_is_a_clear_error(ros):
+def test_a_request_lost_on_every_send_is_a_clear_error(ros):
     from coc_ros.ros.service_call import ServiceUnavailable
     from coc_ros.srv import Simulate
 
-    seen, release = _fake_server(ros.node, "/test/lost_twice", "/test/lost_twice/heartbeat", lose=2)
+    seen, release = _fake_server(ros.node, "/test/lost_twice", "/test/lost_twice/heartbeat", lose=3)
     try:
         caller = _caller(ros.node, "/test/lost_twice", "/test/lost_twice/heartbeat")
-        with pytest.raises(ServiceUnavailable, match="lost the call to /test/lost_twice twice.*never reached it"):
+        with pytest.raises(ServiceUnavailable, match="lost the call to /test/lost_twice 3 times.*never reached it"):
             caller.call(Simulate.Request(expression="f(1)"))
-        assert len(seen) == 2
+        assert len(seen) == 3
     finally:
         release.set()
 

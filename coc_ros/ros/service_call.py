@@ -34,6 +34,9 @@ from coc_ros.core.types import Canceled
 from coc_ros.ros.heartbeat import Beat, HeartbeatMonitor
 
 
+MAX_ATTEMPTS = 3  # sends of one call in all, when every loss was one the server never took
+
+
 class ServiceUnavailable(Exception):
     """The server is not there, went away during the call, did not answer in time or lost the call twice."""
 
@@ -65,23 +68,26 @@ class ServiceCaller:
 
     def call(self, request: Any, *, timeout_s: float | None = None, wait_s: float | None = None,
              cancel: threading.Event | None = None) -> Any:
-        """The response; ServiceUnavailable or Canceled otherwise. A lost call is sent once more when safe."""
+        """The response; ServiceUnavailable or Canceled otherwise. A lost call is sent again when safe: a request
+        the server never took, up to MAX_ATTEMPTS in all (a server that was just restarted may not have matched
+        our request reader yet, and the next request then gets lost too: seen under load); one the server took,
+        once, and only to a server that makes repeats harmless."""
         wait_s = self.wait_s if wait_s is None else wait_s
         timeout_s = self.timeout_s if timeout_s is None else timeout_s
-        first: _Lost | None = None
+        losses: list[_Lost] = []
         while True:
             beat = self._wait_until_available(wait_s, cancel)
             outcome = self._attempt(request, timeout_s, cancel, beat)
             if not isinstance(outcome, _Lost):
                 return outcome
-            if first is not None:
-                raise ServiceUnavailable(f"{self.what} lost the call to {self.name} twice: {first.reason}; "
-                                         f"then {outcome.reason}")
+            losses.append(outcome)
             if outcome.taken and not self.repeat_safe:
                 raise ServiceUnavailable(f"{self.what}: {outcome.reason}; not sent again because the server may "
                                          "have acted on it")
-            self.node.get_logger().warning(f"{self.name}: {outcome.reason}; sending it once more")
-            first = outcome
+            if len(losses) >= MAX_ATTEMPTS or sum(lost.taken for lost in losses) > 1:
+                raise ServiceUnavailable(f"{self.what} lost the call to {self.name} {len(losses)} times: "
+                                         + "; then ".join(lost.reason for lost in losses))
+            self.node.get_logger().warning(f"{self.name}: {outcome.reason}; sending it again")
 
     def _wait_until_available(self, wait_s: float, cancel: threading.Event | None) -> Beat | None:
         beat = None
