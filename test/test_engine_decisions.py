@@ -168,8 +168,6 @@ def test_a_model_that_never_yields_a_valid_name_ends_with_a_precise_error():
 
 
 def test_a_grammar_that_cannot_be_built_is_a_clear_error():
-    from coc_ros.engine.lmulator import LMulator
-
     class BrokenGrammar(ScriptedLLM):
         def complete_choice(self, *args, **kwargs):
             raise LLMError("constrained decoding failed (grammar could not be built)")

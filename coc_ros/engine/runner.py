@@ -98,6 +98,7 @@ class _Run:
         self.timeout_s = timeout_s
         self.last_exchange: dict[str, Any] = {}
         self.memo: dict[tuple[str, str, str], SimReply] = {}  # pure helper calls answered once per run
+        self.places: list[str] | None = None  # the robot's places, asked once per run (None without a robot)
         self.result = RunResult(run_id=run_id, question=question if len(question) <= 2000 else question[:2000] + "...",
                                 mode="", success=False)
 
@@ -208,7 +209,7 @@ class _Run:
         techniques = self.engine.techniques
         if mode == Mode.COC_PYTHON:  # the paper's "Python only" baseline: one program, run as written
             techniques = dataclasses.replace(techniques, repair=False, intent_check=False)
-        places = robot.places() if robot is not None else None
+        places = self.places = robot.places() if robot is not None else None
         examples = list(self.fewshot.coc_examples) or list(
             load_examples("robot_examples" if robot is not None else "general_examples"))
         messages = coc_messages(self.question, examples, places)
@@ -317,7 +318,7 @@ class _Run:
             return hints
         if hints.get("decision") in ("name", "names"):
             objects = robot.object_names()
-            hints["options"] = objects if hints.get("role") == "object" else robot.places() + objects
+            hints["options"] = objects if hints.get("role") == "object" else (self.places or []) + objects
         objects = robot.detected  # peers only from what the program already looked at: no extra camera call
         args = hints.get("args") or []
         if hints.get("decision") in ("bool", "choice") and args and args[0] in objects:
