@@ -15,10 +15,9 @@ def test_robot_bench_scores_by_final_world_state(tmp_path):
     task = get_task("recycle_bottle")
     program = ("```python\nfor obj in detect_objects():\n    if is_bottle(obj):\n"
                "        pick_place(obj, 'recycling_bin')\nanswer = 'ok'\n```")
-    objects = ["soda_can", "paper_box", "banana_peel", "plastic_bottle"]
-    sims = ["True" if o == "plastic_bottle" else "False" for o in objects]
-    # coc-interweave: right program and answers; direct: the LM moves the wrong object.
-    llm = ScriptedLLM([program, *sims, "[('soda_can', 'recycling_bin')]"])
+    # coc-interweave: the right program, whose is_bottle the camera answers (its label); direct: the LM moves the
+    # wrong object.
+    llm = ScriptedLLM([program, "[('soda_can', 'recycling_bin')]"])
     out = tmp_path / "robot.json"
     summary = run_robot_bench(llm, tasks=[task], rows=[Row("coc-interweave"), Row("direct")], seeds=1, out=out)
     data = json.loads(out.read_text())

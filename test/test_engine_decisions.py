@@ -346,14 +346,18 @@ def test_calibration_removes_only_a_yes_bias():
 
 
 def test_an_object_named_by_the_predicate_is_decided_without_the_model():
-    objects = {"tomato_1": "table", "tomato_2": "table", "green_pepper": "table"}
     scores = yes_no({"green_pepper": -0.5}, "is_tomato")  # no scores exist for the tomatoes: never asked
-    program = "answer = [o for o in detect_objects() if is_tomato(o)]"
-    engine, _, _ = robot_engine([fenced(program)], scores, objects=objects, techniques=Techniques(intent_check=False))
-    result = engine.run("which are tomatoes?")
-    assert result.success, result.error
-    assert result.answer == ["tomato_1", "tomato_2"]
-    assert [c.get("named", False) for c in lm_calls(result)] == [True, True, False]
+    lmulator = LMulator(ScriptedLLM([], scores))
+
+    def decide(obj: str):
+        return lmulator.simulate(SimRequest(
+            run_id="r", question="which are tomatoes?", program="", line=1, source="", kind="call",
+            expression=f"is_tomato({obj!r})", state={},
+            hints={"decision": "bool", "helper": "is_tomato", "args": [obj], "calibrate": False}))
+
+    named, asked = decide("tomato_2"), decide("green_pepper")
+    assert (named.value, named.detail.get("named")) == ("True", True)
+    assert (asked.value, asked.detail.get("named", False)) == ("False", False)
 
 
 def test_keeping_an_object_on_the_table_is_no_motion():
@@ -363,6 +367,43 @@ def test_keeping_an_object_on_the_table_is_no_motion():
     result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("box the bread, keep the ham")
     assert result.success, result.error
     assert backend.motions == [("bread", "box")] and backend.world["ham"] == "table"
+
+
+def test_leaving_an_object_where_it_is_is_no_motion_but_an_unknown_target_still_fails():
+    program = ("for obj in ['ham', 'bread', 'apple']:\n"
+               "    pick_place(obj, 'box' if obj == 'bread' else 'where it is')\n"
+               "pick_place('cheese', 'bin')\nanswer = 'ok'")
+    llm = ScriptedLLM([fenced(program)], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin", "green_bin"), motion_s=0.0)
+    engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(repair=False))
+    result = engine.run("box the bread, leave the rest where it is, bin the cheese")
+    assert backend.motions == [("bread", "box")]  # 'where it is' moved nothing; the run went on to the next line
+    assert not result.success and "no target named 'bin'" in result.error  # ambiguous: two bins
+
+
+def test_a_predicate_naming_a_colour_or_label_the_camera_reports_is_answered_by_the_camera():
+    objects = {"red_cube": "table", "red_cylinder": "table", "green_cube": "table", "blue_cylinder": "table"}
+    program = "answer = [o for o in detect_objects() if is_red(o) and not is_cylinder(o)]"
+    # No scores: a question to the model would fail the run, so success proves the camera answered.
+    engine, _, llm = robot_engine([fenced(program)], {}, objects=objects, techniques=Techniques(intent_check=False))
+    result = engine.run("which red things are not cylinders?")
+    assert result.success, result.error
+    assert result.answer == ["red_cube"]
+    assert lm_calls(result) and all(c.get("perceived") in ("color", "label") for c in lm_calls(result))
+    assert result.lm_calls == 1  # the program writer only
+
+
+def test_the_program_writer_sees_the_objects_the_camera_reports():
+    engine, _, llm = robot_engine([fenced("answer = len(detect_objects())")], {},
+                                  techniques=Techniques(intent_check=False))
+    result = engine.run("how many things are there?")
+    assert result.success and result.answer == 4
+    question = llm.calls[0][-1]["content"]
+    assert question == ("Question: how many things are there?\n"
+                        "The camera sees: ham, bread, apple, cheese. Labels: ham, bread, apple, cheese.")
+    shots = [m["content"] for m in llm.calls[0] if m["role"] == "user"][:-1]
+    assert shots and all("\nThe camera sees: " in q for q in shots)  # the shots show the same line
 
 
 def test_intent_check_without_logprobs_falls_back_to_the_instructions_form():

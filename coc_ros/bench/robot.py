@@ -83,6 +83,7 @@ class RobotResult:
     image: str
     model: str
     decisions: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # LMulator calls, for the report
+    program: str = ""  # the program that ran last (after any repair), so a failure can be read without a rerun
 
     @property
     def key(self) -> tuple[str, str, int, str]:
@@ -258,7 +259,8 @@ def _run_one(llm: Any, task: RobotTask, seed: int, row: Row, perception: str, im
                        success=score == 1.0, score=round(score, 3), answer=" | ".join(said)[:300], lm_calls=lm_calls,
                        cached_lm_calls=getattr(llm, "hits", 0) - hits_before, motions=robot.motions,
                        seconds=round(seconds, 2), world=world, error=error[:300], image=str(image), model=model,
-                       decisions=decisions(run) if run is not None else [])
+                       decisions=decisions(run) if run is not None else [],
+                       program=(run.program or "")[:4000] if run is not None else "")
 
 
 def _write(out: Path, results: list[RobotResult], summary: dict[str, Any] | None = None) -> None:

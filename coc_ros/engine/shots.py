@@ -7,10 +7,14 @@ from importlib import resources
 
 import yaml
 
+from coc_ros.engine.prompts import describe_seen, with_seen
+
 
 @functools.cache
 def load_examples(name: str) -> tuple[tuple[str, str], ...]:
-    """(question, program) pairs of coc_ros/engine/data/<name>.yaml."""
+    """(question, program) pairs of coc_ros/engine/data/<name>.yaml. A robot example's `seen` list ([name, colour,
+    label] per object) is shown after its question exactly as the live camera's objects are."""
     text = resources.files("coc_ros.engine").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
     items = yaml.safe_load(text) or []
-    return tuple((str(item["question"]), str(item["program"]).rstrip()) for item in items)
+    return tuple((with_seen(str(item["question"]), describe_seen([tuple(o) for o in item.get("seen") or []])),
+                   str(item["program"]).rstrip()) for item in items)

@@ -15,6 +15,10 @@ from coc_ros.robot.backend import Detection, SkillBackend, SkillError
 
 Approver = Callable[[str, dict[str, Any]], bool]
 GroundingListener = Callable[[dict[str, Any]], None]
+# A pick_place target made only of these words means "leave it where it is" ('table', 'where it is', 'in place'):
+# measured, the 1.5B model writes pick_place(obj, 'where it is') for "leave everything else where it is".
+STAY_WORDS = frozenset({"table", "where", "it", "is", "in", "on", "its", "place", "here", "stay", "original",
+                        "spot", "position", "same", "leave", "keep", "as"})
 
 
 @dataclasses.dataclass
@@ -109,6 +113,12 @@ class RobotAPI:
         """Objects the camera reported so far in this goal (no new detection)."""
         return list(self._known)
 
+    def seen(self) -> list[Detection]:
+        """What the camera reports now (detected if nothing was asked yet), for the program writer's prompt."""
+        if not self._known:
+            self._detect_objects()
+        return list(self._known.values())
+
     def object_names(self) -> list[str]:
         """Objects the camera reported last (detected now if nothing was asked yet), for grounding and prompts."""
         if not self._known:
@@ -176,9 +186,9 @@ class RobotAPI:
         objects = self.object_names()
         obj = self._ground(obj, objects, "pick_place", "unknown_object")
         places = self.places()
-        if (name_tokens(target) == ["table"] and "table" not in places
+        if (target not in places and name_tokens(target) and set(name_tokens(target)) <= STAY_WORDS
                 and obj not in [moved for moved, _ in self.done]):
-            return f"{obj} stays on the table (it is there already; no motion)"  # "keep it on the table"
+            return f"{obj} stays where it is ({target!r}: no motion)"  # "keep it on the table"
         target = self._ground(target, places + [o for o in objects if o != obj], "pick_place", "unknown_target")
         if (obj, target) in self.done:
             return f"{obj} is already in {target} (done earlier in this goal; not repeated)"

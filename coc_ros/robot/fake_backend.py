@@ -13,6 +13,8 @@ from coc_ros.robot.backend import Detection, SkillError
 
 DEFAULT_OBJECTS = {"red_cube": "table", "green_cube": "table", "blue_cube": "table", "apple": "table"}
 DEFAULT_CONTAINERS = ("trash_bin", "box", "bowl")
+# The fake camera reads an object's colour and label from its name: 'red_cube' -> red cube, 'tomato_2' -> tomato.
+COLORS = frozenset({"red", "green", "blue", "yellow", "purple", "orange", "white", "black", "gray", "brown", "pink"})
 
 
 class FakeSkillBackend:
@@ -27,9 +29,11 @@ class FakeSkillBackend:
     def detect_objects(self, query: str = "") -> list[Detection]:
         out = []
         for i, name in enumerate(self.world):
-            color, _, kind = name.partition("_")
-            det = Detection(id=name, class_id=kind or name, score=0.99, position=(0.4, -0.1 + 0.05 * i, 0.02),
-                            size=(0.04, 0.04, 0.04), color=color if kind else "")
+            words = [w for w in name.split("_") if not w.isdigit()] or [name]
+            color = words[0] if words[0] in COLORS and len(words) > 1 else ""
+            kind = "_".join(words[1:] if color else words)
+            det = Detection(id=name, class_id=kind, score=0.99, position=(0.4, -0.1 + 0.05 * i, 0.02),
+                            size=(0.04, 0.04, 0.04), color=color)
             if not query or query.lower() in name.lower():
                 out.append(det)
         return out
