@@ -401,7 +401,8 @@ def test_the_program_writer_sees_the_objects_the_camera_reports():
     assert result.success and result.answer == 4
     question = llm.calls[0][-1]["content"]
     assert question == ("Question: how many things are there?\n"
-                        "The camera sees: ham, bread, apple, cheese. Labels: ham, bread, apple, cheese.")
+                        "The camera sees: ham, bread, apple, cheese. "
+                        "get_shape returns one of 'ham', 'bread', 'apple', 'cheese'.")
     shots = [m["content"] for m in llm.calls[0] if m["role"] == "user"][:-1]
     assert shots and all("\nThe camera sees: " in q for q in shots)  # the shots show the same line
 

@@ -27,9 +27,8 @@ ROBOT_SYSTEM = (
     "\nYou also control a robot arm through these functions (they really move the robot):\n"
     "- detect_objects() -> list of str: the exact names of the objects on the table, e.g. ['red_cube', 'banana'].\n"
     "- pick_place(obj, target): pick the object named obj and put it in/on target (a place or an object name).\n"
-    "- get_color(obj) -> str, get_shape(obj) -> str (the camera's label, e.g. 'cube'), get_size(obj) -> float "
-    "(metres): what the camera sees; use these, never a helper, for colour, shape and size, and compare them only "
-    "with the colours and labels the camera reports.\n"
+    "- get_color(obj) -> str, get_shape(obj) -> str ('cube', 'cylinder', ...), get_size(obj) -> float (metres): "
+    "what the camera sees; use these, never a helper, for colour, shape and size.\n"
     "- say(text): tell the user something.\n"
     "Use only names returned by detect_objects() or listed as places. Places: {places}.\n"
     "If the instruction describes a container instead of naming it, choose it with a helper, e.g. "
@@ -77,31 +76,7 @@ class FewShot:
     cot_prompt: str = ""  # text few-shot with reasoning chains
 
 
-def with_seen(question: str, seen: str) -> str:
-    """The instruction plus what the camera sees, so the program writer uses names, colours and labels that exist
-    (measured on the dev split without it: 'tomatoes', 'red', 'block' for cube and 'bin' for one of three bins)."""
-    return f"{question}\nThe camera sees: {seen}" if seen else question
-
-
-def describe_seen(objects: list[tuple[str, str, str]]) -> str:
-    """(name, colour, label) triples as the prompt shows them: each name, with its colour and label where they add
-    words ('tomato_1 (red tomato)', but 'red_cube'), then the labels and colours that get_shape and get_color
-    return here, the only values worth comparing them with."""
-    if not objects:
-        return ""
-    shown = []
-    for name, color, label in objects:
-        extra = " ".join(w for w in (color, label.replace("_", " ")) if w)
-        adds = set(extra.split()) - set(name.lower().split("_"))
-        shown.append(f"{name} ({extra})" if adds else name)
-    labels = ", ".join(dict.fromkeys(label for _, _, label in objects if label))
-    colors = ", ".join(dict.fromkeys(color for _, color, _ in objects if color))
-    return (", ".join(shown) + (f". Labels: {labels}" if labels else "") + (f". Colours: {colors}" if colors else "")
-            + ".")
-
-
-def coc_messages(question: str, examples: list[tuple[str, str]], places: list[str] | None,
-                 seen: str = "") -> list[Message]:
+def coc_messages(question: str, examples: list[tuple[str, str]], places: list[str] | None) -> list[Message]:
     system = COC_SYSTEM
     if places is not None:
         system += ROBOT_SYSTEM.format(places=", ".join(places) if places else "(none)")
@@ -109,7 +84,7 @@ def coc_messages(question: str, examples: list[tuple[str, str]], places: list[st
     for q, program in examples:
         messages.append({"role": "user", "content": f"Question: {q}"})
         messages.append({"role": "assistant", "content": f"```python\n{program.strip()}\n```"})
-    messages.append({"role": "user", "content": f"Question: {with_seen(question, seen)}"})
+    messages.append({"role": "user", "content": f"Question: {question}"})
     return messages
 
 

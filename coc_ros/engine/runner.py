@@ -22,13 +22,13 @@ from coc_ros.engine.prompts import (
     DIRECT_SYSTEM,
     FewShot,
     coc_messages,
-    describe_seen,
     intent_messages,
     intent_request,
     looks_like_question,
     repair_request,
     text_messages,
 )
+from coc_ros.engine.robot_prompts import describe_seen, with_seen
 from coc_ros.engine.shots import load_examples
 from coc_ros.engine.techniques import Techniques
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest, LMulatorProtocol
@@ -214,7 +214,7 @@ class _Run:
         examples = list(self.fewshot.coc_examples) or list(
             load_examples("robot_examples" if robot is not None else "general_examples"))
         seen = describe_seen([(d.id, d.color, d.class_id) for d in robot.seen()]) if robot is not None else ""
-        messages = coc_messages(self.question, examples, places, seen)
+        messages = coc_messages(with_seen(self.question, seen), examples, places)
         if robot is not None:
             robot.on_grounding = lambda fix: self.emit("grounding", "system", detail=fix)
         self._write_program(messages)

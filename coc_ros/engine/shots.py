@@ -7,7 +7,7 @@ from importlib import resources
 
 import yaml
 
-from coc_ros.engine.prompts import describe_seen, with_seen
+from coc_ros.engine.robot_prompts import describe_seen, with_seen
 
 
 @functools.cache

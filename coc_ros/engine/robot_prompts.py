@@ -1,0 +1,30 @@
+"""What the program writer is told about the scene in front of the robot.
+
+Kept apart from `prompts.py` on purpose: the reasoning benchmark keys its stored results by a hash of the general
+prompt text, and robot-only wording must be able to change without invalidating hours of BBH results.
+"""
+from __future__ import annotations
+
+
+def with_seen(question: str, seen: str) -> str:
+    """The instruction plus what the camera sees, so the program writer uses names, colours and labels that exist
+    (measured on the dev split without it: 'tomatoes', 'red', 'block' for the camera's 'cube', 'bin' for one of
+    three bins)."""
+    return f"{question}\nThe camera sees: {seen}" if seen else question
+
+
+def describe_seen(objects: list[tuple[str, str, str]]) -> str:
+    """(name, colour, label) triples as the prompt shows them: each name, with its colour and label where they add
+    words ('tomato_1 (red tomato)', but 'red_cube'), then the labels and colours that get_shape and get_color
+    return here, the only values worth comparing them with."""
+    if not objects:
+        return ""
+    shown = []
+    for name, color, label in objects:
+        extra = " ".join(w for w in (color, label.replace("_", " ")) if w)
+        adds = set(extra.split()) - set(name.lower().split("_"))
+        shown.append(f"{name} ({extra})" if adds else name)
+    labels = ", ".join(repr(x) for x in dict.fromkeys(label for _, _, label in objects if label))
+    colors = ", ".join(repr(x) for x in dict.fromkeys(color for _, color, _ in objects if color))
+    return (", ".join(shown) + "." + (f" get_shape returns one of {labels}." if labels else "")
+            + (f" get_color returns one of {colors}." if colors else ""))
