@@ -188,9 +188,13 @@ def test_stop_aborts_motion_in_progress(sort_backend):
         except SkillError as exc:
             result["err"] = exc
 
+    sim_start = b.world.time
     th = threading.Thread(target=run)
     th.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 30.0
+    while b.world.time < sim_start + 0.2:  # the arm is moving: simulated time advances only during a motion
+        assert th.is_alive() and time.monotonic() < deadline, "the motion never started"
+        time.sleep(0.01)
     t0 = time.perf_counter()
     b.stop()
     th.join(5.0)
