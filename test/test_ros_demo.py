@@ -1,6 +1,6 @@
 """End-to-end: `coc-ros demo` brings up every node with the MuJoCo arm, runs one scripted Chain of Code program
-(detect_objects() -> undefined is_red(obj) simulated by the LMulator -> pick_place(obj, "trash_bin")), records
-the run and shuts down.
+(detect_objects() -> undefined should_throw_away(obj) simulated by the LMulator -> pick_place(obj, "trash_bin")),
+records the run and shuts down.
 
 Run: .venv/bin/python -m pytest -q test/test_ros_demo.py
 """
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(240)
 PROGRAM = """
 objs = detect_objects()
 for obj in objs:
-    if is_red(obj):
+    if should_throw_away(obj):
         pick_place(obj, "trash_bin")
 answer = "done"
 """
@@ -57,16 +57,16 @@ def test_demo_puts_the_red_cube_in_the_trash_bin(tmp_path):
     trace = trace_from_bag(summary["bag"])
     assert trace[0]["kind"] == "run_start" and trace[-1]["kind"] == "run_end"
     lm_lines = [e for e in trace if e["kind"] == "line" and e["executor"] == "lm"]
-    assert len(lm_lines) == len(names) and all("is_red" in e["source"] for e in lm_lines)
+    assert len(lm_lines) == len(names) and all("should_throw_away" in e["source"] for e in lm_lines)
     assert any(e["executor"] == "robot" and "pick_place" in e["source"] for e in trace)
     # the live trace (stderr with --json) and bag-show both show every LMulator call with its value
     for name in names:
-        line = f"LMulator: is_red('{name}') -> {'True' if name == target else 'False'}"
+        line = f"LMulator: should_throw_away('{name}') -> {'True' if name == target else 'False'}"
         assert line in proc.stderr, proc.stderr[-3000:]
     shown = subprocess.run([sys.executable, "-m", "coc_ros.cli", "bag-show", summary["bag"]], cwd=REPO, env=env,
                            capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
-    assert all(f"LMulator: is_red('{name}')" in shown.stdout for name in names), shown.stdout
+    assert all(f"LMulator: should_throw_away('{name}')" in shown.stdout for name in names), shown.stdout
     assert "robot: pick_place('red_cube', 'trash_bin') -> " in shown.stdout
     # every node shut down cleanly (the demo reports any other exit code in its summary)
     assert "node_exit_codes" not in summary, summary["node_exit_codes"]

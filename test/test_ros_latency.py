@@ -19,14 +19,14 @@ pytestmark = pytest.mark.timeout(180)
 def test_cold_and_warm_goal_milestones_in_order(tmp_path):
     script = tmp_path / "script.json"
     script.write_text(json.dumps([
-        program_reply("if is_red('red_cube'):\n    pick_place('red_cube', 'box')\nanswer = 'done'"), "True",
-        program_reply("if is_red('apple'):\n    pick_place('apple', 'box')\nelse:\n"
+        program_reply("if is_wanted('red_cube'):\n    pick_place('red_cube', 'box')\nanswer = 'done'"), "True",
+        program_reply("if is_wanted('apple'):\n    pick_place('apple', 'box')\nelse:\n"
                       "    pick_place('green_cube', 'bowl')\nanswer = 'done'"), "False",
     ]))
     report = run_latency(Setup(llm=f"scripted:{script}", backend="fake", goals=2), out=tmp_path / "latency.json",
                          logs=tmp_path / "logs", console=Console(width=120))
     assert [g["goal"] for g in report["goals"]] == ["cold", "warm 1"]
-    for goal, expression in zip(report["goals"], ("is_red('red_cube')", "is_red('apple')")):
+    for goal, expression in zip(report["goals"], ("is_wanted('red_cube')", "is_wanted('apple')")):
         assert goal["success"], goal["error"]
         times = [goal[m] for m in MILESTONES]
         assert all(t is not None and t >= 0 for t in times), goal

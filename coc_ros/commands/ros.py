@@ -90,6 +90,9 @@ def send_goal(
     as_json: bool = typer.Option(False, "--json", help="Last stdout line: the result as JSON."),
     timeout: float = typer.Option(600.0, help="Seconds to wait for the result (then the goal is canceled)."),
     server_timeout: float = typer.Option(20.0, help="Seconds to wait for the action server to appear."),
+    max_seconds: float = typer.Option(0.0, "--max-seconds", min=0.0,
+                                      help="The goal's own wall-clock limit in seconds (0: the server's "
+                                           "max_seconds, 300 by default)."),
 ) -> None:
     from coc_ros.ros.goal_client import GoalClient, GoalFailed
 
@@ -101,7 +104,8 @@ def send_goal(
             console.print(f"[red]no coc_server: action /coc/execute not found within {server_timeout:g} s "
                           "(is `coc-ros bringup` running on this ROS_DOMAIN_ID?)[/red]")
             raise typer.Exit(2)
-        status, result = client.run_goal(instruction, mode=mode, timeout=timeout, interrupted=interrupted,
+        status, result = client.run_goal(instruction, mode=mode, max_seconds=max_seconds, timeout=timeout,
+                                         interrupted=interrupted,
                                          **_follow(client, TraceView(console, summary=False)))
     except GoalFailed as exc:
         console.print(f"[red]{escape(str(exc))}[/red]")
@@ -140,6 +144,9 @@ def demo(
     params: Path | None = typer.Option(None, help="Base params YAML (default config/coc_ros.yaml)."),
     timeout: float = typer.Option(600.0, help="Seconds to wait for the goal's result."),
     startup_timeout: float = typer.Option(120.0, help="Seconds to wait for the nodes to come up."),
+    max_seconds: float = typer.Option(0.0, "--max-seconds", min=0.0,
+                                      help="The goal's own wall-clock limit in seconds (0: the server's "
+                                           "max_seconds, 300 by default)."),
 ) -> None:
     import yaml
 
@@ -191,7 +198,8 @@ def demo(
         client.get_world(before, timeout=max(10.0, deadline - time.monotonic()))
         summary["images"]["before"] = before
         console.print(f"[bold]goal:[/bold] {escape(instruction)}")
-        status, result = client.run_goal(instruction, mode=mode, timeout=timeout, interrupted=interrupted,
+        status, result = client.run_goal(instruction, mode=mode, max_seconds=max_seconds, timeout=timeout,
+                                         interrupted=interrupted,
                                          **_follow(client, TraceView(console, summary=False)))
         d = _result_dict(status, result)
         after = str(out / "after.png")

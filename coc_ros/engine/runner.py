@@ -325,12 +325,12 @@ class _Run:
         if detection is None:
             return None
         word = "_".join(words[1:])
-        if word in {d.color for d in seen.values() if d.color}:
+        if detection.color and word in {d.color for d in seen.values() if d.color}:
             value, source = detection.color == word, "color"
-        elif word in {d.class_id for d in seen.values()}:
+        elif detection.class_id and word in {d.class_id for d in seen.values() if d.class_id}:
             value, source = detection.class_id == word, "label"
         else:
-            return None
+            return None  # the camera says nothing about it (or reported no colour for this object): ask the LM
         return SimReply(value=repr(value), detail={"decision": "bool", "helper": helper, "args": args,
                                                    "perceived": source})
 

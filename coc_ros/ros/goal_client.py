@@ -56,7 +56,8 @@ class GoalClient:
         self.context = rclpy.Context()
         rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
         self.node = rclpy.create_node(f"{name}_{os.getpid()}", context=self.context)
-        self.action = ActionClient(self.node, ExecuteInstruction, names.ACTION)
+        # Deep feedback history: a follower whose executor lags under load must not lose lines (see coc_server).
+        self.action = ActionClient(self.node, ExecuteInstruction, names.ACTION, feedback_sub_qos_profile=trace_qos())
         self.world = ServiceCaller(self.node, GetWorld, names.SKILL_GET_WORLD, what="skill_server node",
                                    heartbeat=HeartbeatMonitor(self.node, names.SKILL_HEARTBEAT), repeat_safe=True)
         self._on_event: EventCallback | None = None
