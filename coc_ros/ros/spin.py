@@ -22,11 +22,17 @@ def spin(make_node: Callable[[], Node], executor: Executor, name: str) -> int:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except Exception as exc:  # a node that cannot start (bad parameter, missing model) exits 1 with the reason
-        print(f"[{name}] fatal: {type(exc).__name__}: {exc}", file=sys.stderr)
-        if os.environ.get("COC_ROS_DEBUG") or not str(exc):
-            traceback.print_exc()
-        code = 1
+    except Exception as exc:
+        if node is not None and not executor.context.ok():
+            # Ctrl-C/SIGTERM shut the context down while the executor was building its wait set: rclpy then
+            # raises RCLError ("the given context is not valid") instead of ExternalShutdownException (seen once
+            # on a loaded machine). That is a clean shutdown, not a failure.
+            pass
+        else:  # a node that cannot start (bad parameter, missing model) exits 1 with the reason
+            print(f"[{name}] fatal: {type(exc).__name__}: {exc}", file=sys.stderr)
+            if os.environ.get("COC_ROS_DEBUG") or not str(exc):
+                traceback.print_exc()
+            code = 1
     finally:
         if node is not None:
             close = getattr(node, "close", None)

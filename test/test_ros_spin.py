@@ -1,0 +1,45 @@
+"""coc_ros.ros.spin: a node's exit code says whether it failed, not how a shutdown raced the executor."""
+from __future__ import annotations
+
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+
+from coc_ros.ros.spin import spin
+
+
+class RaisingExecutor(SingleThreadedExecutor):
+    """spin() raises what rclpy raises when the context dies while a wait set is being built, optionally after
+    shutting the context down first (the SIGINT race)."""
+
+    def __init__(self, context: rclpy.Context, shut_down_first: bool):
+        super().__init__(context=context)
+        self.shut_down_first = shut_down_first
+
+    def spin(self) -> None:
+        if self.shut_down_first:
+            rclpy.shutdown(context=self.context)
+        raise RuntimeError("failed to initialize wait set: the given context is not valid")
+
+
+def _run(shut_down_first: bool) -> tuple[int, list[str]]:
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    closed: list[str] = []
+
+    def make_node():
+        node = rclpy.create_node("spin_test", context=context)
+        node.close = lambda: closed.append("closed")
+        return node
+
+    return spin(make_node, RaisingExecutor(context, shut_down_first), "spin_test"), closed
+
+
+def test_an_error_after_shutdown_is_a_clean_exit():
+    code, closed = _run(shut_down_first=True)
+    assert code == 0 and closed == ["closed"]
+
+
+def test_an_error_while_running_is_a_failure(capsys):
+    code, closed = _run(shut_down_first=False)
+    assert code == 1 and closed == ["closed"]
+    assert "fatal: RuntimeError: failed to initialize wait set" in capsys.readouterr().err
