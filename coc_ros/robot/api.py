@@ -121,9 +121,7 @@ class RobotAPI:
 
     def object_names(self) -> list[str]:
         """Objects the camera reported last (detected now if nothing was asked yet), for grounding and prompts."""
-        if not self._known:
-            self._detect_objects()
-        return list(self._known)
+        return [d.id for d in self.seen()]
 
     def stop(self) -> None:
         """Cancel: refuse further motions and stop the one in progress."""
