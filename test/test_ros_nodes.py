@@ -102,6 +102,7 @@ def test_fruit_loop_simulates_each_call(ros):
     lm_calls = [c for e in trace for c in (e.get("detail") or {}).get("lm_calls", [])]
     assert len(lm_calls) == 4 and all(len(c["prompt_id"]) == 12 and len(c["reply_id"]) == 12 for c in lm_calls)
     assert all(e["run_id"] == result.run_id for e in trace)
+    assert trace[-1]["detail"]["lmulator_states"] == 4  # what the recorder waited for before closing the bag
     states = bag["/coc/lmulator/state"]
     assert [s.value for s in states] == ["True", "False", "True", "False"]
     assert len(bag["/coc/execute/_action/feedback"]) == len(run.feedback)

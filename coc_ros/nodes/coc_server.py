@@ -26,6 +26,7 @@ Action /coc/execute (coc_ros/action/ExecuteInstruction):
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -201,6 +202,7 @@ class CocServer(Node):
         for client in (self.llm, self.lmulator, self.skills):
             client.cancel_event = cancel
         self.llm.run_id = run_id
+        self.lmulator.answered = 0
         if self.robot is not None:
             self.robot.reset()
         bag_path = ""
@@ -217,6 +219,8 @@ class CocServer(Node):
 
         def on_event(event: TraceEvent) -> None:
             nonlocal steps
+            if event.kind == "run_end":  # how many lmulator states the bag must hold (the recorder waits for them)
+                event = dataclasses.replace(event, detail={**event.detail, "lmulator_states": self.lmulator.answered})
             self.trace_pub.publish(trace_to_msg(event))
             if event.kind in ("line", "answer"):
                 steps += 1

@@ -5,7 +5,9 @@ Services:
                                                    the variables a pseudo-code line changes, or a whole program
   /coc/lmulator/complete (coc_ros/srv/Complete)  - plain chat completion (program generation, direct/CoT answers)
 Topics:
-  /coc/lmulator/state     (coc_ros/msg/SimulatedState) - every simulated value
+  /coc/lmulator/state     (coc_ros/msg/SimulatedState) - every simulated value, one message per successful
+                                                         Simulate response (replays included), so the recorder
+                                                         can check it has a run's states against the caller's count
   /coc/lmulator/heartbeat (std_msgs/String)            - liveness for callers (coc_ros.ros.heartbeat)
 
 Parameters: llm ("local" | "openai" | "scripted:PATH"), llm_options (JSON object passed to make_llm, e.g.
@@ -102,9 +104,14 @@ class LmulatorNode(Node):
             cached = self.replay.get(key)
             if cached is not None:
                 self.get_logger().info(f"simulate: repeated request for {req.expression[:80]!r}, same answer")
-                return cached
-            self._simulate(req, resp)
-            self.replay.put(key, resp)
+                resp = cached
+            else:
+                self._simulate(req, resp)
+                self.replay.put(key, resp)
+            if resp.success:
+                self.state_pub.publish(SimulatedState(
+                    stamp=stamp_msg(), run_id=req.run_id, line=req.line, source=req.source, kind=req.kind or "call",
+                    expression=req.expression, value=resp.value, state_json=req.state_json or "{}"))
             return resp
 
     def _simulate(self, req: Simulate.Request, resp: Simulate.Response) -> None:
@@ -127,9 +134,6 @@ class LmulatorNode(Node):
         resp.prompt_tokens = int(reply.prompt_tokens)
         resp.completion_tokens = int(reply.completion_tokens)
         resp.detail_json = json.dumps(reply.detail, default=str)
-        self.state_pub.publish(SimulatedState(
-            stamp=stamp_msg(), run_id=req.run_id, line=req.line, source=req.source, kind=sim_req.kind,
-            expression=req.expression, value=reply.value, state_json=req.state_json or "{}"))
 
     def on_complete(self, req: Complete.Request, resp: Complete.Response) -> Complete.Response:
         with self.heartbeat.serving():

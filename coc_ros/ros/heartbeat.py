@@ -92,19 +92,23 @@ class HeartbeatMonitor:
     def latest(self) -> Beat | None:
         return self._latest
 
-    def live(self, dead_after_s: float) -> Beat | None:
-        """The latest beat if it is younger than dead_after_s, else None (no server, or it stopped beating)."""
+    def live(self, dead_after_s: float, since: float = float("-inf")) -> Beat | None:
+        """The latest beat if it is younger than dead_after_s and arrived after `since`, else None (no server, or
+        it stopped beating)."""
         beat = self._latest
-        if beat is None or time.monotonic() - beat.seen > dead_after_s:
+        if beat is None or time.monotonic() - beat.seen > dead_after_s or beat.seen <= since:
             return None
         return beat
 
-    def wait_live(self, dead_after_s: float, timeout: float, stop: threading.Event | None = None) -> Beat | None:
-        """Wait up to `timeout` for a live beat (a just-started server needs discovery time first)."""
+    def wait_live(self, dead_after_s: float, timeout: float, stop: threading.Event | None = None,
+                  since: float = float("-inf")) -> Beat | None:
+        """Wait up to `timeout` for a live beat (a just-started server needs discovery time first). `since`: only
+        a beat that arrived after that moment counts (after a server went away, its last beats are not a sign of
+        life)."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                beat = self.live(dead_after_s)
+                beat = self.live(dead_after_s, since)
                 left = deadline - time.monotonic()
                 if beat is not None or left <= 0 or (stop is not None and stop.is_set()):
                     return beat

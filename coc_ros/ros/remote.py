@@ -52,11 +52,14 @@ class RemoteLLM:
 
 
 class RemoteLMulator:
-    """LMulatorProtocol over /coc/lmulator/simulate."""
+    """LMulatorProtocol over /coc/lmulator/simulate. `answered` counts the successful responses since the caller
+    last reset it: the lmulator publishes one state message per such response, and the recorder checks a run's bag
+    against that count (coc_server puts it in the run_end event)."""
 
     def __init__(self, caller: ServiceCaller):
         self.caller = caller
         self.cancel_event: threading.Event | None = None
+        self.answered = 0
 
     def simulate(self, request: SimRequest) -> SimReply:
         req = Simulate.Request(run_id=request.run_id, question=request.question, program=request.program,
@@ -69,6 +72,7 @@ class RemoteLMulator:
             raise SimulationError(str(exc)) from None
         if not resp.success:
             raise SimulationError(resp.error or "lmulator node: simulation failed")
+        self.answered += 1
         return SimReply(value=resp.value, prompt_tokens=resp.prompt_tokens, completion_tokens=resp.completion_tokens,
                         raw=resp.value, prompt_id=resp.prompt_id, reply_id=resp.reply_id,
                         detail=json.loads(resp.detail_json or "{}"))

@@ -17,7 +17,10 @@ reader only; and rmw_fastrtps
 waits only briefly for the server to match the client's response reader before dropping a response ("failed to
 send response (timeout)" in the server's log), which a loaded machine can exceed when client or server is new.
 A lost call is sent once more when that is safe: when the server never took the request, or when the server
-makes repeats harmless (`repeat_safe`: the lmulator replays its answer to an identical request).
+makes repeats harmless (`repeat_safe`: the lmulator replays its answer to an identical request). A server that
+left the graph during the call (a restart: SIGKILL, then the same node started again by a supervisor or a launch
+respawn) counts as a loss too: the call waits up to `wait_s` for a newly beating server and goes to it when that
+is safe, and is a clear ServiceUnavailable otherwise.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from rclpy.node import Node
 from rclpy.task import Future
 
 from coc_ros.core.types import Canceled
-from coc_ros.ros.heartbeat import Beat, HeartbeatMonitor
+from coc_ros.ros.heartbeat import HEARTBEAT_PERIOD_S, Beat, HeartbeatMonitor
 
 
 MAX_ATTEMPTS = 3  # sends of one call in all, when every loss was one the server never took
@@ -75,12 +78,17 @@ class ServiceCaller:
         wait_s = self.wait_s if wait_s is None else wait_s
         timeout_s = self.timeout_s if timeout_s is None else timeout_s
         losses: list[_Lost] = []
+        # A beat older than two periods may be a departed instance's last one (the server was just restarted and
+        # its successor has not beaten yet): the call then waits for a current beat, or would take the
+        # successor's first beat for a restart during the call.
+        since = time.monotonic() - 2 * HEARTBEAT_PERIOD_S
         while True:
-            beat = self._wait_until_available(wait_s, cancel)
+            beat = self._wait_until_available(wait_s, cancel, since)
             outcome = self._attempt(request, timeout_s, cancel, beat)
             if not isinstance(outcome, _Lost):
                 return outcome
             losses.append(outcome)
+            since = time.monotonic()  # the next send waits for a beat from after the loss
             if outcome.taken and not self.repeat_safe:
                 raise ServiceUnavailable(f"{self.what}: {outcome.reason}; not sent again because the server may "
                                          "have acted on it")
@@ -89,10 +97,10 @@ class ServiceCaller:
                                          + "; then ".join(lost.reason for lost in losses))
             self.node.get_logger().warning(f"{self.name}: {outcome.reason}; sending it again")
 
-    def _wait_until_available(self, wait_s: float, cancel: threading.Event | None) -> Beat | None:
+    def _wait_until_available(self, wait_s: float, cancel: threading.Event | None, since: float) -> Beat | None:
         beat = None
         if self.heartbeat is not None:
-            beat = self.heartbeat.wait_live(self.dead_after_s, wait_s, cancel)
+            beat = self.heartbeat.wait_live(self.dead_after_s, wait_s, cancel, since)
             if cancel is not None and cancel.is_set():
                 raise Canceled("canceled")
             if beat is None:
@@ -123,13 +131,16 @@ class ServiceCaller:
             if now < next_check:
                 continue
             next_check = now + 0.1
+            latest = self.heartbeat.latest if self.heartbeat is not None else None
             if not self.client.service_is_ready():
                 self._drop(future)
-                raise ServiceUnavailable(f"{self.what} unavailable: it went away during the call to {self.name}")
-            if beat is None or self.heartbeat is None:
+                if beat is None or latest is None:
+                    raise ServiceUnavailable(f"{self.what} unavailable: it went away during the call to {self.name}")
+                # whether it took the request before going is unknowable (its last beat may predate the request)
+                return _Lost(f"{self.what} went away during the call to {self.name}", taken=True)
+            if beat is None or latest is None:
                 continue
-            latest = self.heartbeat.latest
-            if latest is None or now - max(latest.seen, start) > self.dead_after_s:
+            if now - max(latest.seen, start) > self.dead_after_s:
                 self._drop(future)
                 raise ServiceUnavailable(f"{self.what} unavailable: it stopped responding during the call to "
                                          f"{self.name} (no heartbeat for {self.dead_after_s:g} s; process died?)")
