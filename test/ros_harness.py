@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -64,6 +65,16 @@ class NodeProcs:
 
     def stop(self, name: str, sig: int = signal.SIGINT) -> int | None:
         return self.launcher.stop(name, sig)
+
+    def wait_seen_by_server(self, name: str, timeout: float = DISCOVERY_S) -> str:
+        """Wait until coc_server logged that it sees the just-started server `name` beating (its HeartbeatMonitor
+        line), and return that instance id. A goal sent before that can go out while coc_server still knows only
+        the previous instance (seen on CI: a goal 18 ms after a restart got the wrong scripted reply)."""
+        instance = wait_until(lambda: re.search(r"instance ([0-9a-f]{12})\)", self.log(name)), timeout,
+                              f"{name} to start")[1]
+        wait_until(lambda: f"instance {instance} is live" in self.launcher.log_tail("coc_server", 10**7), timeout,
+                   f"coc_server to see {name} instance {instance}")
+        return instance
 
     def check_alive(self) -> None:
         self.launcher.check_alive()

@@ -74,6 +74,7 @@ def ros(tmp_path_factory, request):
         script.write_text(json.dumps(replies))
         procs.start("lmulator", {"llm": f"scripted:{script}", **params})
         client.wait_for_service(Simulate, "/coc/lmulator/simulate")
+        procs.wait_seen_by_server("lmulator")
 
     r.lmulator = lmulator
     yield r

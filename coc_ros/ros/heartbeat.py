@@ -70,11 +70,15 @@ class HeartbeatPublisher:
 
 
 class HeartbeatMonitor:
-    """The latest beat of a server (whichever instance is beating now)."""
+    """The latest beat of a server (whichever instance is beating now). With `what`, each instance seen for the
+    first time is logged (`<what>: instance <id> is live`): an operator sees restarts, and tests wait for that line
+    before sending a goal to a just-restarted server."""
 
-    def __init__(self, node: Node, topic: str, callback_group: CallbackGroup | None = None):
+    def __init__(self, node: Node, topic: str, callback_group: CallbackGroup | None = None, what: str = ""):
         self._latest: Beat | None = None
         self._changed = threading.Condition()
+        self._logger = node.get_logger() if what else None
+        self._what = what
         self._sub = node.create_subscription(String, topic, self._on_beat, 10, callback_group=callback_group)
 
     def _on_beat(self, msg: String) -> None:
@@ -85,8 +89,11 @@ class HeartbeatMonitor:
         except (ValueError, KeyError, TypeError):
             return  # not one of ours
         with self._changed:
-            self._latest = beat
+            previous, self._latest = self._latest, beat
             self._changed.notify_all()
+        if self._logger is not None and (previous is None or previous.instance != beat.instance):
+            self._logger.info(f"{self._what}: instance {beat.instance} is live"
+                              + (f" (was {previous.instance})" if previous else ""))
 
     @property
     def latest(self) -> Beat | None:

@@ -83,7 +83,7 @@ def lmulator_clients(node: Node, *, wait_s: float, timeout_s: float, dead_after_
     """Both lmulator services, watched through one heartbeat subscription. Repeat-safe: the lmulator answers an
     identical repeated request from its replay cache, so a lost response may be asked for again."""
     group = callback_group or ReentrantCallbackGroup()
-    beat = HeartbeatMonitor(node, names.LM_HEARTBEAT, group)
+    beat = HeartbeatMonitor(node, names.LM_HEARTBEAT, group, what="lmulator node")
     options = dict(what="lmulator node", callback_group=group, heartbeat=beat, wait_s=wait_s, timeout_s=timeout_s,
                    dead_after_s=dead_after_s, repeat_safe=True)
     return (RemoteLLM(ServiceCaller(node, Complete, names.LM_COMPLETE, **options)),
@@ -108,7 +108,7 @@ class RemoteSkills:
     def __init__(self, node: Node, *, wait_s: float = 10.0, timeout_s: float = 300.0, dead_after_s: float = 3.0,
                  callback_group: CallbackGroup | None = None):
         group = callback_group or ReentrantCallbackGroup()
-        self.heartbeat = HeartbeatMonitor(node, names.SKILL_HEARTBEAT, group)
+        self.heartbeat = HeartbeatMonitor(node, names.SKILL_HEARTBEAT, group, what="skill_server node")
 
         def caller(srv_type: Any, name: str, repeat_safe: bool) -> ServiceCaller:
             return ServiceCaller(node, srv_type, name, what="skill_server node", callback_group=group,
