@@ -270,8 +270,12 @@ def _make_restricted_import(allowed: frozenset[str], denylist: dict[str, frozens
 restricted_import = _make_restricted_import(ALLOWED_MODULES, MODULE_ATTRIBUTE_DENYLIST)
 
 
-# Private stdlib modules that allowlisted functions import lazily on first use (datetime.strptime -> _strptime).
-LAZY_STDLIB_DEPENDENCIES: tuple[str, ...] = ("_strptime",)
+# Stdlib modules imported lazily on first use by allowlisted functions (datetime.strptime -> _strptime) or by the
+# interpreter itself: ast.unparse, which writes each statement's source into the trace, encodes an f-string's
+# literal part with the unicode_escape codec (measured: every program with f'...\n...' failed in the sandbox), and
+# str.encode/bytes.decode load their codec modules.
+LAZY_STDLIB_DEPENDENCIES: tuple[str, ...] = ("_strptime", "encodings.unicode_escape", "encodings.raw_unicode_escape",
+                                             "encodings.ascii", "encodings.latin_1")
 
 
 def preload_allowed_modules() -> None:
