@@ -422,3 +422,105 @@ def test_intent_check_without_logprobs_falls_back_to_the_instructions_form():
     answered = Engine(NoLogprobs([lazy], {}), robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run(
         "Is there any ham?")
     assert answered.success  # a question needs no motion
+
+
+# ------------------------------------------------------------------------------------------ generated knowledge
+def test_each_detected_object_is_described_once_and_the_description_precedes_the_question():
+    facts = {"ham": "Ham is cured pork meat.", "bread": "Bread is baked wheat dough.",
+             "apple": "An apple is a fruit.", "cheese": "Cheese is made from milk."}
+    # The model answers differently with the fact in front of the question than without it.
+    scores = {f"{facts[o]}\n{helper_question('is_vegan', [o])}": {"Yes": lo, "No": 0.0}
+              for o, lo in {"ham": -2.0, "bread": 1.0, "apple": 2.0, "cheese": -1.5}.items()}
+    scores.update(yes_no({"ham": 3.0, "bread": -1.0, "apple": -1.0, "cheese": 3.0}))
+    program = "answer = [obj for obj in detect_objects() if is_vegan(obj)]"
+    llm = ScriptedLLM([fenced(program), fenced(program)], scores, facts=facts)
+    backend = FakeSkillBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False))
+    first = engine.run("which food is vegan?")
+    assert first.success, first.error
+    assert first.answer == ["bread", "apple"]
+    assert {c["args"][0]: c["fact"] for c in lm_calls(first)} == facts  # the trace shows what the model was told
+    described = [m for m in llm.calls if m[0]["content"].startswith("You describe")]
+    assert len(described) == 4  # once per object, although each is also a peer of the other three questions
+
+    second = engine.run("which food is vegan?")  # the same objects in the next goal: no new descriptions
+    assert second.answer == ["bread", "apple"]
+    assert len([m for m in llm.calls if m[0]["content"].startswith("You describe")]) == 4
+
+
+def test_describe_off_asks_the_bare_question():
+    scores = yes_no({"ham": -2.0, "bread": 1.0, "apple": 2.0, "cheese": -1.5})
+    llm = ScriptedLLM([fenced("answer = [obj for obj in detect_objects() if is_vegan(obj)]")], scores,
+                      facts={"ham": "Ham is cured pork meat."})
+    backend = FakeSkillBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False, describe=False))
+    result = engine.run("which food is vegan?")
+    assert result.success, result.error
+    assert result.answer == ["bread", "apple"]
+    assert not any(m[0]["content"].startswith("You describe") for m in llm.calls)
+    assert not any("fact" in c for c in lm_calls(result))
+
+
+# ------------------------------------------------------------------------------------- model-resolved targets
+def test_an_ambiguous_target_is_resolved_by_a_constrained_model_choice_and_recorded():
+    program = "pick_place('cheese', 'bin')\npick_place('ham', '碗')\nanswer = 'ok'"
+    llm = ScriptedLLM([fenced(program), "'trash_bin'", "'box'"], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin", "green_bin"), motion_s=0.0)
+    engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30))
+    result = engine.run("bin the cheese, put the ham in the bowl")
+    assert result.success, result.error
+    assert backend.motions == [("cheese", "trash_bin"), ("ham", "box")]
+    fixes = [e.detail for e in result.trace if e.kind == "grounding"]
+    assert fixes == [{"skill": "pick_place", "given": "bin", "grounded": "trash_bin", "by": "model"},
+                     {"skill": "pick_place", "given": "碗", "grounded": "box", "by": "model"}]
+    # 'bin' is asked among the two bins only; '碗' among every place, with the way out.
+    assert "'trash_bin', 'green_bin'" in llm.calls[1][-1]["content"] and "'box'" not in llm.calls[1][-1]["content"]
+    assert "'none of these'" in llm.calls[2][-1]["content"]
+    assert not [e for e in result.trace if e.kind == "repair"]
+
+
+def test_a_target_the_model_says_means_no_place_goes_to_repair_and_objects_are_never_guessed():
+    first = "pick_place('cheese', 'moon')\nanswer = 'ok'"
+    llm = ScriptedLLM([fenced(first), "'none of these'", fenced("pick_place('unicorn', 'box')\nanswer = 1"),
+                       fenced("pick_place('cheese', 'box')\nanswer = 'ok'")], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin"), motion_s=0.0)
+    engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30))
+    result = engine.run("put the cheese on the moon")
+    assert result.success, result.error
+    errors = [e.detail["error"] for e in result.trace if e.kind == "repair"]
+    assert "no target named 'moon'" in errors[0] and "no object named 'unicorn'" in errors[1]
+    assert backend.motions == [("cheese", "box")]
+    assert not [e for e in result.trace if e.kind == "grounding"]
+
+
+def test_without_the_grammar_technique_an_unknown_target_is_not_resolved():
+    llm = ScriptedLLM([fenced("pick_place('cheese', 'bin')\nanswer = 'ok'")], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin", "green_bin"), motion_s=0.0)
+    engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(grammar=False, repair=False))
+    result = engine.run("bin the cheese")
+    assert not result.success and "no target named 'bin'" in result.error and backend.motions == []
+
+
+def test_a_plural_object_name_means_each_object_it_names_and_a_singular_stays_ambiguous():
+    from coc_ros.core.names import plural_members, singular
+
+    assert [singular(w) for w in ("tomatoes", "boxes", "cherries", "cubes", "glass", "egg")] == [
+        "tomato", "box", "cherry", "cube", "glass", "egg"]
+    names = ["tomato_1", "tomato_2", "egg_1", "red_cube", "blue_cube", "glass_bottle"]
+    assert plural_members("tomatoes", names) == ["tomato_1", "tomato_2"]
+    assert plural_members("the cubes", names) == ["red_cube", "blue_cube"]
+    assert plural_members("eggs", names) == []  # one egg: not a plural of several
+    assert plural_members("tomato", names) == []
+    objects = {"tomato_1": "table", "tomato_2": "table", "egg_1": "table"}
+    program = "pick_place('tomato_1', 'pot')\npick_place('tomatoes', 'pot')\npick_place('tomato', 'pot')\nanswer = 1"
+    llm = ScriptedLLM([fenced(program)], None)
+    backend = CountingBackend(objects=objects, containers=("pot", "bowl"), motion_s=0.0)
+    engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30), techniques=Techniques(repair=False))
+    result = engine.run("put the tomatoes in the pot")
+    assert backend.motions == [("tomato_1", "pot"), ("tomato_2", "pot")]  # tomato_1 was done: not repeated
+    fixes = [e.detail for e in result.trace if e.kind == "grounding"]
+    assert fixes == [{"skill": "pick_place", "given": "tomatoes", "grounded": ["tomato_1", "tomato_2"], "by": "plural"}]
+    assert not result.success and "no object named 'tomato'" in result.error  # the singular is still ambiguous

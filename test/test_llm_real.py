@@ -62,6 +62,26 @@ def test_local_yes_no_decision_from_log_odds_and_grammar_names(local_llm):
     assert eval(reply.text, {"__builtins__": {}}) in names
 
 
+def test_local_lmulator_describes_detected_objects_before_deciding(local_llm):
+    """Generated knowledge on the real model: a detected object is described in the model's own words, the
+    description is in the decision's trace detail, and it is asked once however many decisions use it."""
+    from coc_ros.engine.lmulator import LMulator
+    from coc_ros.engine.lmulator_protocol import SimRequest
+
+    lm = LMulator(local_llm)
+    peers = ["ham", "apple", "carrot"]
+    replies = {}
+    for obj in peers:
+        hints = {"decision": "bool", "helper": "is_meat", "args": [obj], "peers": peers}
+        replies[obj] = lm.simulate(SimRequest(run_id="t", question="Put the meat in the fridge.", program="",
+                                              line=1, source="if is_meat(obj):", kind="call",
+                                              expression=f"is_meat({obj!r})", state={}, hints=hints))
+    assert {o: r.value for o, r in replies.items()} == {"ham": "True", "apple": "False", "carrot": "False"}
+    assert all(r.detail["fact"] for r in replies.values())
+    assert "apple" in replies["apple"].detail["fact"].lower()
+    assert sorted(lm._facts) == sorted(peers)
+
+
 def test_prefix_kv_state_persists_across_processes(tmp_path, monkeypatch):
     """A second backend instance (as in a new process) restores the few-shot prefix from disk and answers the same."""
     monkeypatch.setenv("COC_ROS_MODEL", str(default_model_path()))  # the installed model, before the cache moves

@@ -33,7 +33,7 @@ from coc_ros.robot.api import RobotAPI, SafetyConfig
 from coc_ros.robot.backend import SkillError
 
 MODES = ["coc-interweave", "coc-python", "direct"]
-ABLATIONS = ["calibrate", "grammar", "repair", "intent_check"]
+ABLATIONS = ["calibrate", "describe", "grammar", "repair", "intent_check"]
 DIRECT_SYSTEM = ("You control a robot arm. Given the objects on the table, the places and an instruction, reply "
                  "with ONLY a Python list of (object, target) pairs: the pick_place actions to carry out, in order, "
                  "e.g. [('apple', 'bowl'), ('cup', 'box')]. Reply [] if nothing should move. If the instruction "
@@ -136,7 +136,8 @@ def run_direct(llm: LLMClient, robot: RobotAPI, instruction: str) -> tuple[int, 
 def decisions(run: RunResult) -> list[dict[str, Any]]:
     """The LMulator calls of a run's trace, with helper name and arguments (parsed from the expression when the
     engine did not record them), for the per-decision accuracy report."""
-    keep = ("helper", "args", "value", "logodds", "raw_logodds", "decision", "calibrated", "raw_choice", "memoized")
+    keep = ("helper", "args", "value", "logodds", "raw_logodds", "decision", "calibrated", "raw_choice", "memoized",
+            "fact")
     out = []
     for event in run.trace:
         for call in (event.detail or {}).get("lm_calls", []):

@@ -76,7 +76,7 @@ def robot(
     tasks: str | None = typer.Option(None, help="comma-separated task names (default: every task of --split)"),
     modes: str = typer.Option("coc-interweave,coc-python,direct", help="comma-separated modes"),
     ablations: str = typer.Option("", help="comma-separated techniques to switch off one at a time in "
-                                           "coc-interweave: calibrate,grammar,repair,intent_check (or 'all')"),
+                                           "coc-interweave: calibrate,describe,grammar,repair,intent_check (or 'all')"),
     seeds: int = typer.Option(3, help="pose seeds per task"),
     perception: str = typer.Option("camera", help="camera | ground_truth"),
     config: str | None = typer.Option(None, help="engine YAML"),

@@ -35,3 +35,25 @@ def candidates_for(given: str, names: list[str]) -> list[str]:
     """Names whose words include every word of `given` ('tomato' -> tomato_1, tomato_2)."""
     words = set(name_tokens(given))
     return [n for n in names if words and words <= set(name_tokens(n))]
+
+
+def singular(word: str) -> str:
+    """English plural to singular for object words ('tomatoes' -> 'tomato', 'boxes' -> 'box', 'cherries' ->
+    'cherry', 'cubes' -> 'cube'); a word that is not a plural comes back unchanged."""
+    if len(word) > 3 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith(("oes", "ses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 2 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def plural_members(given: str, names: list[str]) -> list[str]:
+    """The names a plural means ('tomatoes' -> tomato_1, tomato_2): the given words with the last one made
+    singular, contained in two or more names. Empty when the given name is no plural or means fewer than two."""
+    words = name_tokens(given)
+    if not words or singular(words[-1]) == words[-1]:
+        return []
+    members = candidates_for(" ".join([*words[:-1], singular(words[-1])]), names)
+    return members if len(members) >= 2 else []

@@ -14,7 +14,8 @@ from typing import Any
 from coc_ros.core.names import candidates_for, name_tokens
 from coc_ros.core.types import SimulationError
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
-from coc_ros.engine.prompts import choice_messages, lmulator_messages, type_hint, yes_no_messages
+from coc_ros.engine.prompts import (DESCRIBE_TOKENS, choice_messages, describe_messages, lmulator_messages, type_hint,
+                                    yes_no_messages)
 from coc_ros.llm.base import ConstrainedDecoder, LLMClient, LLMError, OptionScorer, ScoresUnavailable, supports
 
 MAX_TOKENS = {"call": 96, "line": 192, "program": 384}
@@ -68,6 +69,7 @@ EXPECTED_TYPES: dict[str, tuple[type, ...]] = {
 }
 OTHER = "other"  # the extra option of a choice: none of the literals the program compares with
 MIN_PEERS = 3  # a bias estimated from fewer objects than this is noise: decide from the raw log-odds
+MAX_FACTS = 1024  # object descriptions kept across runs (a long-lived node sees the same objects again)
 
 
 def centred(score: float, peer_scores: list[float]) -> float:
@@ -111,6 +113,9 @@ class LMulator:
         self.llm = llm
         self.retries = retries
         self._scores: dict[tuple[str, str, str], dict[str, float]] = {}  # (run_id, prompt kind, question) -> scores
+        # What the model said each object is (generated knowledge). It depends only on the object's name and the
+        # model, so it is kept across runs: a scene's objects are described once per process, not once per goal.
+        self._facts: dict[str, str] = {}
 
     def simulate(self, request: SimRequest) -> SimReply:
         hints = request.hints or {}
@@ -148,11 +153,24 @@ class LMulator:
             return []
         return [[peer, *args[1:]] for peer in peers]
 
+    def _fact(self, hints: dict[str, Any], obj: Any) -> str:
+        """The model's own one-line description of a detected object, put in front of every decision about it
+        (measured gain in prompts.py, next to DESCRIBE_SYSTEM). Only objects the robot detected are described:
+        other arguments (a sentence, a date) are not things a description helps with."""
+        if not hints.get("describe", True) or not isinstance(obj, str) or obj not in (hints.get("peers") or []):
+            return ""
+        if obj not in self._facts:
+            if len(self._facts) >= MAX_FACTS:
+                self._facts.clear()
+            text = self.llm.complete(describe_messages(obj), max_tokens=DESCRIBE_TOKENS).text.strip()
+            self._facts[obj] = text.splitlines()[0].strip()[:300] if text else ""
+        return self._facts[obj]
+
     def _decide_bool(self, request: SimRequest, hints: dict[str, Any]) -> SimReply:
         helper, args = hints.get("helper", ""), list(hints.get("args") or [])
 
         def logodds(call_args: list[Any]) -> float:
-            messages = yes_no_messages(request.question, helper, call_args)
+            messages = yes_no_messages(request.question, helper, call_args, self._fact(hints, call_args[0]))
             scores = self._scored(request.run_id, "bool", messages, ["Yes", "No"])
             return scores["Yes"] - scores["No"]
 
@@ -163,17 +181,18 @@ class LMulator:
         peers = self._peer_args(hints) if hints.get("calibrate", True) else []
         peers = [p for p in peers if not named_as(helper, p)]  # known already: they say nothing of the bias
         value = debiased(raw, [logodds(p) for p in peers])
+        fact = self._fact(hints, args[0]) if args else ""
         detail = {"decision": "bool", "helper": helper, "args": args, "raw_logodds": round(raw, 3),
-                  "logodds": round(value, 3), "calibrated": len(peers) >= MIN_PEERS}
-        return self._reply(repr(value > 0), detail, yes_no_messages(request.question, helper, args))
+                  "logodds": round(value, 3), "calibrated": len(peers) >= MIN_PEERS, **({"fact": fact} if fact else {})}
+        return self._reply(repr(value > 0), detail, yes_no_messages(request.question, helper, args, fact))
 
     def _decide_choice(self, request: SimRequest, hints: dict[str, Any]) -> SimReply:
         helper, args = hints.get("helper", ""), list(hints.get("args") or [])
         options = [str(o) for o in hints["options"]] + [OTHER]
 
         def scores(call_args: list[Any]) -> dict[str, float]:
-            return self._scored(request.run_id, "choice", choice_messages(request.question, helper, call_args,
-                                                                          options), options)
+            return self._scored(request.run_id, "choice", choice_messages(
+                request.question, helper, call_args, options, fact=self._fact(hints, call_args[0])), options)
 
         raw = scores(args)
         peers = self._peer_args(hints) if hints.get("calibrate", True) else []
@@ -182,10 +201,11 @@ class LMulator:
             table = [scores(p) for p in peers]
             final = {o: centred(raw[o], [row[o] for row in table]) for o in options}
         best = max(options, key=lambda o: final[o])
+        fact = self._fact(hints, args[0]) if args else ""
         detail = {"decision": "choice", "helper": helper, "args": args, "calibrated": len(peers) >= MIN_PEERS,
                   "options": {o: round(v, 3) for o, v in final.items()},
-                  "raw_choice": max(options, key=lambda o: raw[o])}
-        return self._reply(repr(best), detail, choice_messages(request.question, helper, args, options))
+                  "raw_choice": max(options, key=lambda o: raw[o]), **({"fact": fact} if fact else {})}
+        return self._reply(repr(best), detail, choice_messages(request.question, helper, args, options, fact=fact))
 
     def _decide_names(self, request: SimRequest, hints: dict[str, Any], *, many: bool) -> SimReply:
         options = [str(o) for o in hints["options"]]

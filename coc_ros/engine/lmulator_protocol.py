@@ -36,6 +36,7 @@ class DecisionHints(TypedDict, total=False):
     peers: list[str]  # bool/choice: other first arguments asked the same question in this run (for centring)
     expect: str  # "str" | "number" | "list" | "dict" | "" : the type the program's use of the value needs
     calibrate: bool  # centre log-odds over the peers (False: raw log-odds)
+    describe: bool  # say what each detected object is before deciding about it (False: the bare question)
     grammar: bool  # decode names under a grammar (False: free text)
 
 

@@ -159,23 +159,42 @@ def helper_question(helper: str, args: list[Any]) -> str:
     return template.format(s=subject, p=phrase) + "?"
 
 
-def yes_no_messages(question: str, helper: str, args: list[Any]) -> list[Message]:
-    """A yes/no question whose Yes-vs-No log-odds decide a truth-valued helper."""
+def yes_no_messages(question: str, helper: str, args: list[Any], fact: str = "") -> list[Message]:
+    """A yes/no question whose Yes-vs-No log-odds decide a truth-valued helper, after what the model itself
+    said the object is (`fact`, see describe_messages) when there is one."""
     messages: list[Message] = [{"role": "system", "content": DECISION_SYSTEM}]
     for q, a in DECISION_SHOTS:
         messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
-    messages.append({"role": "user", "content": helper_question(helper, args)})
+    ask = helper_question(helper, args)
+    messages.append({"role": "user", "content": f"{fact}\n{ask}" if fact else ask})
     return messages
 
 
 def choice_messages(question: str, helper: str, args: list[Any], options: list[str],
-                    many: bool = False) -> list[Message]:
+                    many: bool = False, fact: str = "") -> list[Message]:
     """One question scored (or grammar-decoded) over all options, with the instruction as context."""
     call = f"{helper}({', '.join(repr(a) for a in args)})"
     ask = "Reply with a Python list of the options that apply." if many else "Reply with exactly one option."
-    content = (f"Instruction: {question}\nWhat should {call} return? Options: "
+    content = (f"Instruction: {question}\n" + (f"{fact}\n" if fact else "") + f"What should {call} return? Options: "
                f"{', '.join(repr(o) for o in options)}. {ask}")
     return [{"role": "system", "content": CHOICE_SYSTEM}, {"role": "user", "content": content}]
+
+
+# Generated knowledge: the model first says in a few words what an object is and what it is made of, then answers
+# the yes/no question with that sentence in front of it. Measured with the local 1.5B model on a tuning set of 48
+# everyday objects in 6 groups (none of them in a benchmark scene), 296 yes/no questions over 15 attributes:
+# 237/296 right without the sentence, 263/296 with it (vegan 9 -> 14 of 21, food 7 -> 12 of 15, compostable 16 ->
+# 19 of 23). Adding a generated definition of the attribute as well made it worse (230/296), so only the object is
+# described.
+DESCRIBE_SYSTEM = "You describe everyday objects briefly and factually."
+DESCRIBE_TOKENS = 28
+
+
+def describe_messages(obj: str) -> list[Message]:
+    """Ask the model what an object is (its own words become the fact in front of each decision about it)."""
+    return [{"role": "system", "content": DESCRIBE_SYSTEM},
+            {"role": "user", "content": f"What is {spoken(obj)}? Answer in at most 15 words: what it is and what "
+                                        "it is made of."}]
 
 
 def type_hint(hints: dict[str, Any]) -> str:

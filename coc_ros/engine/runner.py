@@ -41,11 +41,13 @@ from coc_ros.core.types import (
     RunResult,
     TraceEvent,
 )
-from coc_ros.llm.base import LLMClient, LLMError, Message, OptionScorer, ScoresUnavailable, supports
+from coc_ros.llm.base import (ConstrainedDecoder, LLMClient, LLMError, Message, OptionScorer, ScoresUnavailable,
+                              supports)
 from coc_ros.sandbox.host import SandboxRun, WorkerFailed
 from coc_ros.sandbox.policy import check_program
 
 GENERATION_TOKENS = {Mode.DIRECT: 96, Mode.COT: 512}
+NONE_MEANT = "none of these"  # the option that lets the model say an unknown target means no place
 MAX_REPAIR_ROUNDS = 2
 # Failures the program writer can fix from the error message (a robot error, a real exception, an LMulator value
 # the program could not use). Limits, cancel and sandbox violations end the goal as they are.
@@ -217,6 +219,8 @@ class _Run:
         messages = coc_messages(with_seen(self.question, seen), examples, places)
         if robot is not None:
             robot.on_grounding = lambda fix: self.emit("grounding", "system", detail=fix)
+            robot.resolve_target = (self._resolve_target if techniques.repair and techniques.grammar
+                                    and supports(self.engine.llm, ConstrainedDecoder) else None)
         self._write_program(messages)
         repairs = intent_retries = 0
         while True:
@@ -247,6 +251,24 @@ class _Run:
             messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
                                    {"role": "user", "content": feedback}]
             self._write_program(messages)
+
+    def _resolve_target(self, given: str, places: list[str]) -> str | None:
+        """Which place an unknown pick_place target means, decided by the model under a grammar of the places
+        and 'none of these' (None: the error stands and goes to repair). Measured on the dev tasks: the 1.5B
+        writer's repaired programs repeat the failing name ('bin', '碗', 'yellow_bowl'), while one constrained
+        choice with the instruction in front of it costs about a second."""
+        options = places + [NONE_MEANT]
+        self._count_lm_call()
+        try:
+            reply = self.engine.simulator.simulate(SimRequest(
+                run_id=self.result.run_id, question=self.question, program=self.result.program, line=0,
+                source=f"pick_place(obj, {given!r})", kind="call", expression=f"place_meant_by({given!r})", state={},
+                hints={"decision": "name", "helper": "place_meant_by", "args": [given], "options": options,
+                       "grammar": True, "describe": False}))
+            meant = parse_literal(reply.value, "call")
+        except (CocError, ValueError):
+            return None
+        return meant if meant in places else None
 
     def _asks_to_act(self) -> bool:
         """Whether the instruction asks for motion (not only an answer): the model's Yes/No log-odds where the
@@ -339,6 +361,7 @@ class _Run:
         calibration), plus the technique switches."""
         techniques = self.engine.techniques
         hints["calibrate"] = techniques.calibrate
+        hints["describe"] = techniques.describe
         hints["grammar"] = techniques.grammar
         robot = self.engine.robot
         if robot is None:

@@ -11,6 +11,7 @@ from typing import Any
 @dataclasses.dataclass(frozen=True)
 class Techniques:
     calibrate: bool = True  # truth-valued helpers decided from calibrated True/False log-odds, not free text
+    describe: bool = True  # the model says what each detected object is before it decides anything about it
     grammar: bool = True  # helpers whose value must be a known name are decoded under a grammar of those names
     repair: bool = True  # grounding of robot arguments + re-prompting the program writer on a robot error
     intent_check: bool = True  # a goal that asks the robot to act but made no motion is re-prompted, then failed

@@ -1,7 +1,9 @@
 """A backend that replays given strings in order: for unit tests and for reproducing a run exactly.
 
 Given `scores` (question text -> option -> log-prob), it also answers scored decisions deterministically, keyed
-by the last user message, so tests of log-odds decisions and calibration need no model."""
+by the last user message, so tests of log-odds decisions and calibration need no model. The LMulator's
+object-description prompts are answered from `facts` (object name -> text, '' when absent) and never take a reply
+from the list, so a script lists only programs and free-text answers."""
 from __future__ import annotations
 
 import ast
@@ -9,6 +11,7 @@ import json
 import threading
 from pathlib import Path
 
+from coc_ros.engine.prompts import DESCRIBE_SYSTEM, spoken
 from coc_ros.llm.base import Completion, LLMError, Message
 
 
@@ -17,7 +20,8 @@ class ScriptedLLM:
 
     name = "scripted"
 
-    def __init__(self, replies: list[str], scores: dict[str, dict[str, float]] | None = None):
+    def __init__(self, replies: list[str], scores: dict[str, dict[str, float]] | None = None,
+                 facts: dict[str, str] | None = None):
         if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
             raise LLMError("a scripted LLM needs a JSON list of strings")
         if scores is not None and not (isinstance(scores, dict) and all(
@@ -25,12 +29,14 @@ class ScriptedLLM:
             raise LLMError("scripted scores must map question text to {option: number}")
         self._replies = list(replies)
         self._scores = scores
+        self._facts = {f"What is {spoken(k)}?": v for k, v in (facts or {}).items()}
         self._lock = threading.Lock()
         self.calls: list[list[Message]] = []
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedLLM:
-        """A JSON list of replies, or {"replies": [...], "scores": {question: {option: log-prob}}}."""
+        """A JSON list of replies, or {"replies": [...], "scores": {question: {option: log-prob}},
+        "facts": {object: description}}."""
         p = Path(path)
         try:
             data = json.loads(p.read_text())
@@ -39,7 +45,7 @@ class ScriptedLLM:
         except json.JSONDecodeError as exc:
             raise LLMError(f"scripted replies file {p} is not JSON: {exc}") from None
         if isinstance(data, dict):
-            return cls(data.get("replies", []), data.get("scores"))
+            return cls(data.get("replies", []), data.get("scores"), data.get("facts"))
         return cls(data)
 
     @property
@@ -73,6 +79,12 @@ class ScriptedLLM:
         return completion
 
     def complete(self, messages: list[Message], *, max_tokens: int = 512, stop: list[str] | None = None) -> Completion:
+        if messages and messages[0]["content"] == DESCRIBE_SYSTEM:
+            asked = messages[-1]["content"]
+            text = next((v for k, v in self._facts.items() if asked.startswith(k)), "")
+            with self._lock:
+                self.calls.append(messages)
+            return Completion(text=text, prompt_tokens=len(asked) // 4, completion_tokens=len(text) // 4)
         with self._lock:
             self.calls.append(messages)
             if not self._replies:

@@ -10,11 +10,14 @@ import threading
 from typing import Any
 from collections.abc import Callable
 
-from coc_ros.core.names import ground_name, name_tokens
+from coc_ros.core.names import ground_name, name_tokens, plural_members
 from coc_ros.robot.backend import Detection, SkillBackend, SkillError
 
 Approver = Callable[[str, dict[str, Any]], bool]
 GroundingListener = Callable[[dict[str, Any]], None]
+# Asked which place an unknown pick_place target means ('bin' among three bins, '碗' for the bowl): one of the places,
+# or None to let the error stand. The engine answers with a grammar-constrained model choice.
+TargetResolver = Callable[[str, list[str]], "str | None"]
 # A pick_place target made only of these words means "leave it where it is" ('table', 'where it is', 'in place'):
 # measured, the 1.5B model writes pick_place(obj, 'where it is') for "leave everything else where it is".
 STAY_WORDS = frozenset({"table", "where", "it", "is", "in", "on", "its", "place", "here", "stay", "original",
@@ -99,6 +102,7 @@ class RobotAPI:
         self._known: dict[str, Detection] = {}
         self.done: list[tuple[str, str]] = []  # (object, target) of this goal's completed pick_place motions
         self.on_grounding: GroundingListener | None = None
+        self.resolve_target: TargetResolver | None = None
 
     def reset(self) -> None:
         """Start of a goal: fresh motion budget, cancel cleared, no remembered detections or motions."""
@@ -163,12 +167,20 @@ class RobotAPI:
         """The object's largest extent in metres."""
         return round(max(self._detection(obj, "get_size").size), 3)
 
-    def _ground(self, given: Any, candidates: list[str], skill: str, code: str) -> str:
-        """A name the backend knows: exact, or unambiguously fixed (and reported), or a SkillError listing the
-        valid names so the program writer can repair the program."""
+    def _ground(self, given: Any, candidates: list[str], skill: str, code: str,
+                places: list[str] | None = None) -> str:
+        """A name the backend knows: exact, or unambiguously fixed (and reported), or, for a target, the place the
+        resolver says it means (reported with by='model'), or a SkillError listing the valid names so the program
+        writer can repair the program. Objects are never guessed: an unknown object is an error."""
         if not isinstance(given, str) or not given.strip():
             raise SkillError("invalid_argument", f"{skill} needs a non-empty name, got {given!r}")
         grounded = ground_name(given, candidates)
+        if grounded is None and places and self.resolve_target is not None:
+            meant = self.resolve_target(given, list(places))
+            if meant in places:
+                if self.on_grounding is not None:
+                    self.on_grounding({"skill": skill, "given": given, "grounded": meant, "by": "model"})
+                return meant
         if grounded is None:
             kind = "object" if code == "unknown_object" else "target"
             raise SkillError(code, f"{skill}: no {kind} named {given!r}; valid names: {', '.join(candidates)}")
@@ -182,12 +194,18 @@ class RobotAPI:
                 raise SkillError("invalid_argument", f"pick_place {label} must be a non-empty name, got {value!r}")
         scaling = self.config.velocity_scaling if speed is None else check_velocity_scaling(speed)
         objects = self.object_names()
+        members = plural_members(obj, objects) if ground_name(obj, objects) is None else []
+        if members:  # pick_place('tomatoes', 'pot'): each tomato, one motion each, reported as one grounding
+            if self.on_grounding is not None:
+                self.on_grounding({"skill": "pick_place", "given": obj, "grounded": members, "by": "plural"})
+            return "; ".join(self._pick_place(member, target, speed) for member in members)
         obj = self._ground(obj, objects, "pick_place", "unknown_object")
         places = self.places()
         if (target not in places and name_tokens(target) and set(name_tokens(target)) <= STAY_WORDS
                 and obj not in [moved for moved, _ in self.done]):
             return f"{obj} stays where it is ({target!r}: no motion)"  # "keep it on the table"
-        target = self._ground(target, places + [o for o in objects if o != obj], "pick_place", "unknown_target")
+        target = self._ground(target, places + [o for o in objects if o != obj], "pick_place", "unknown_target",
+                              places)
         if (obj, target) in self.done:
             return f"{obj} is already in {target} (done earlier in this goal; not repeated)"
         self._check_bounds(tuple(self._known[obj].position), f"object {obj!r}")
