@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from coc_ros.bench import bbh
 from coc_ros.bench.reasoning import run_reasoning_bench
 from coc_ros.bench.robot import Row, run_robot_bench
@@ -47,3 +49,22 @@ def test_reasoning_bench_scores_against_bbh_targets(tmp_path):
     assert [r["correct"] for r in results if r["mode"] == "coc-interweave"] == [True, False]
     assert summary["coc-interweave"]["accuracy"] == 50.0
     assert summary["direct"]["n"] == 2
+
+
+def test_decisions_bench_scores_the_lmulators_answers_against_the_tuning_set(tmp_path):
+    from coc_ros.bench.decisions import load_tuning_set, run_config
+    from coc_ros.engine.prompts import helper_question
+    from coc_ros.llm.scripted import ScriptedLLM
+
+    shipped = load_tuning_set()
+    assert sum(t is not None for g in shipped for ts in g["questions"].values() for t in ts) == 296
+    groups = [{"objects": ["rock", "pear", "plum", "nail"], "questions": {"is_fruit": [False, True, None, True]}}]
+    scores = {helper_question("is_fruit", [o]): {"Yes": lo, "No": 0.0}
+              for o, lo in {"rock": -2.0, "pear": 1.0, "plum": 0.5, "nail": -1.0}.items()}
+    row = run_config(ScriptedLLM([], scores), groups, "raw", calibrate=False, describe=False)
+    assert (row.right, row.answered) == (2, 3)  # plum is not scored; nail is wrong
+    assert row.wrong == ["is_fruit('nail') -> False"] and row.per_helper == {"is_fruit": [2, 3]}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("groups:\n- objects: [a, b]\n  questions: {is_x: [true]}\n")
+    with pytest.raises(ValueError, match="1 answers for 2 objects"):
+        load_tuning_set(bad)

@@ -130,6 +130,36 @@ def robot_oracle(
         raise typer.Exit(1)
 
 
+@bench_app.command("decisions", help="LMulator yes/no decisions on a tuning set of everyday objects that are in "
+                   "no benchmark scene (48 objects, 296 questions), per configuration: right / answered.")
+def decisions(
+    configs: str = typer.Option("calibrated+described,calibrated",
+                                help="comma-separated: calibrated+described, calibrated, raw+described, raw"),
+    llm: str | None = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
+    config: str | None = typer.Option(None, help="engine YAML"),
+    out: Path = typer.Option(Path("runs/bench_decisions.json"), help="JSON results"),
+) -> None:
+    from rich.table import Table
+
+    from coc_ros.bench.decisions import CONFIGS, run_decisions_bench
+
+    names = [c.strip() for c in configs.split(",") if c.strip()]
+    unknown = [c for c in names if c not in CONFIGS]
+    if unknown or not names:
+        Console(stderr=True).print(f"[red]error:[/red] unknown configuration(s) {unknown}; known: {', '.join(CONFIGS)}")
+        raise typer.Exit(2)
+    rows = run_decisions_bench(_llm(llm, config), names, out)
+    table = Table(title="LMulator yes/no decisions, tuning set (objects in no benchmark scene)")
+    for column in ("configuration", "right", "%", "s / decision", "per helper"):
+        table.add_column(column)
+    for r in rows:
+        per = ", ".join(f"{h} {a}/{b}" for h, (a, b) in r.per_helper.items())
+        table.add_row(r.name, f"{r.right}/{r.answered}", f"{100 * r.right / max(1, r.answered):.1f}",
+                      f"{r.seconds / max(1, r.answered):.2f}", per)
+    Console().print(table)
+    Console().print(f"results: {out}")
+
+
 @bench_app.command("sim-speed", help="Real-time factor of the MuJoCo world (simulated s per wall s).")
 def sim_speed(seconds: float = typer.Option(5.0, help="simulated seconds per scene")) -> None:
     from coc_ros.bench.sim_speed import measure_rtf
