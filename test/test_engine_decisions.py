@@ -524,3 +524,21 @@ def test_a_plural_object_name_means_each_object_it_names_and_a_singular_stays_am
     fixes = [e.detail for e in result.trace if e.kind == "grounding"]
     assert fixes == [{"skill": "pick_place", "given": "tomatoes", "grounded": ["tomato_1", "tomato_2"], "by": "plural"}]
     assert not result.success and "no object named 'tomato'" in result.error  # the singular is still ambiguous
+
+
+def test_a_target_naming_a_property_no_place_has_is_never_resolved():
+    from coc_ros.core.names import resolution_options
+
+    places = ["red_bowl", "blue_bowl", "box", "trash_bin", "recycling_bin"]
+    assert resolution_options("bin", places) == ["trash_bin", "recycling_bin"]
+    assert resolution_options("碗", places) == places
+    assert resolution_options("purple box", places) == []  # 'box' exists, a purple one does not
+    assert resolution_options("yellow_bowl", places) == []
+    llm = ScriptedLLM([fenced("pick_place('cheese', 'purple box')\nanswer = 'ok'")], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin"), motion_s=0.0)
+    engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30))
+    result = engine.run("put the cheese in the purple box")  # the script has no repaired program: the run fails
+    assert not result.success and backend.motions == []
+    assert not [e for e in result.trace if e.kind == "grounding"]
+    assert "no target named 'purple box'" in [e for e in result.trace if e.kind == "repair"][0].detail["error"]
+    assert len(llm.calls) == 2  # the program and the repair request: the model was never asked to guess a place

@@ -57,3 +57,17 @@ def plural_members(given: str, names: list[str]) -> list[str]:
         return []
     members = candidates_for(" ".join([*words[:-1], singular(words[-1])]), names)
     return members if len(members) >= 2 else []
+
+
+def resolution_options(given: str, places: list[str]) -> list[str]:
+    """The places a model may choose from for a target that is not a place, or [] when it must stay an error.
+
+    Several places contain all its words ('bin' -> recycling_bin, trash_bin, compost_bin): those. None of its words
+    is in any place ('碗', 'where the rubbish goes'): every place. Some of its words are in a place but others in
+    none ('purple box' where only 'box' exists): it names a property no place has, so it is not guessed."""
+    containing = candidates_for(given, places)
+    if len(containing) >= 2:
+        return containing
+    words = set(name_tokens(given))
+    known = {w for p in places for w in name_tokens(p)}
+    return list(places) if words and not words & known else []

@@ -253,10 +253,10 @@ class _Run:
             self._write_program(messages)
 
     def _resolve_target(self, given: str, places: list[str]) -> str | None:
-        """Which place an unknown pick_place target means, decided by the model under a grammar of the places
+        """Which of `places` an unknown pick_place target means, decided by the model under a grammar of them
         and 'none of these' (None: the error stands and goes to repair). Measured on the dev tasks: the 1.5B
-        writer's repaired programs repeat the failing name ('bin', '碗', 'yellow_bowl'), while one constrained
-        choice with the instruction in front of it costs about a second."""
+        writer's repaired programs repeat the failing name ('bin', '碗'), while one constrained choice with the
+        instruction in front of it costs about a second."""
         options = places + [NONE_MEANT]
         self._count_lm_call()
         try:

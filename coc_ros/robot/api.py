@@ -10,13 +10,14 @@ import threading
 from typing import Any
 from collections.abc import Callable
 
-from coc_ros.core.names import ground_name, name_tokens, plural_members
+from coc_ros.core.names import ground_name, name_tokens, plural_members, resolution_options
 from coc_ros.robot.backend import Detection, SkillBackend, SkillError
 
 Approver = Callable[[str, dict[str, Any]], bool]
 GroundingListener = Callable[[dict[str, Any]], None]
-# Asked which place an unknown pick_place target means ('bin' among three bins, '碗' for the bowl): one of the places,
-# or None to let the error stand. The engine answers with a grammar-constrained model choice.
+# Asked which of the given places an unknown pick_place target means ('bin' among three bins, '碗' for the bowl),
+# or None to let the error stand (see names.resolution_options). The engine answers with a grammar-constrained
+# model choice.
 TargetResolver = Callable[[str, list[str]], "str | None"]
 # A pick_place target made only of these words means "leave it where it is" ('table', 'where it is', 'in place'):
 # measured, the 1.5B model writes pick_place(obj, 'where it is') for "leave everything else where it is".
@@ -175,9 +176,10 @@ class RobotAPI:
         if not isinstance(given, str) or not given.strip():
             raise SkillError("invalid_argument", f"{skill} needs a non-empty name, got {given!r}")
         grounded = ground_name(given, candidates)
-        if grounded is None and places and self.resolve_target is not None:
-            meant = self.resolve_target(given, list(places))
-            if meant in places:
+        options = resolution_options(given, places) if grounded is None and places else []
+        if options and self.resolve_target is not None:
+            meant = self.resolve_target(given, options)
+            if meant in options:
                 if self.on_grounding is not None:
                     self.on_grounding({"skill": skill, "given": given, "grounded": meant, "by": "model"})
                 return meant
