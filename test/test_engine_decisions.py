@@ -14,7 +14,7 @@ from conftest import fenced
 from coc_ros.core.types import Limits
 from coc_ros.engine.lmulator import LMulator
 from coc_ros.engine.lmulator_protocol import SimRequest
-from coc_ros.engine.prompts import helper_question
+from coc_ros.engine.prompts import describe_messages, helper_question
 from coc_ros.engine.runner import Engine
 from coc_ros.engine.techniques import Techniques
 from coc_ros.llm.base import LLMError
@@ -31,6 +31,11 @@ LUNCH = {"ham": "table", "bread": "table", "apple": "table", "cheese": "table"}
 def yes_no(logodds: dict[str, float], helper: str = "is_vegan") -> dict[str, dict[str, float]]:
     """Scores for `helper(obj)` as Yes/No log-probs whose difference is the given log-odds."""
     return {helper_question(helper, [obj]): {"Yes": lo, "No": 0.0} for obj, lo in logodds.items()}
+
+
+def described(facts: dict[str, str]) -> dict[str, str]:
+    """The scripted model's answers to the LMulator's description requests, from object -> description."""
+    return {describe_messages(obj)[-1]["content"]: text for obj, text in facts.items()}
 
 
 def robot_engine(replies: list[str], scores: dict | None = None, objects: dict[str, str] | None = None,
@@ -433,7 +438,7 @@ def test_each_detected_object_is_described_once_and_the_description_precedes_the
               for o, lo in {"ham": -2.0, "bread": 1.0, "apple": 2.0, "cheese": -1.5}.items()}
     scores.update(yes_no({"ham": 3.0, "bread": -1.0, "apple": -1.0, "cheese": 3.0}))
     program = "answer = [obj for obj in detect_objects() if is_vegan(obj)]"
-    llm = ScriptedLLM([fenced(program), fenced(program)], scores, facts=facts)
+    llm = ScriptedLLM([fenced(program), fenced(program)], scores, facts=described(facts))
     backend = FakeSkillBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
     engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
                     techniques=Techniques(intent_check=False))
@@ -441,8 +446,8 @@ def test_each_detected_object_is_described_once_and_the_description_precedes_the
     assert first.success, first.error
     assert first.answer == ["bread", "apple"]
     assert {c["args"][0]: c["fact"] for c in lm_calls(first)} == facts  # the trace shows what the model was told
-    described = [m for m in llm.calls if m[0]["content"].startswith("You describe")]
-    assert len(described) == 4  # once per object, although each is also a peer of the other three questions
+    requests = [m for m in llm.calls if m[0]["content"].startswith("You describe")]
+    assert len(requests) == 4  # once per object, although each is also a peer of the other three questions
 
     second = engine.run("which food is vegan?")  # the same objects in the next goal: no new descriptions
     assert second.answer == ["bread", "apple"]
@@ -452,7 +457,7 @@ def test_each_detected_object_is_described_once_and_the_description_precedes_the
 def test_describe_off_asks_the_bare_question():
     scores = yes_no({"ham": -2.0, "bread": 1.0, "apple": 2.0, "cheese": -1.5})
     llm = ScriptedLLM([fenced("answer = [obj for obj in detect_objects() if is_vegan(obj)]")], scores,
-                      facts={"ham": "Ham is cured pork meat."})
+                      facts=described({"ham": "Ham is cured pork meat."}))
     backend = FakeSkillBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
     engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
                     techniques=Techniques(intent_check=False, describe=False))

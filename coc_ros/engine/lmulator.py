@@ -155,7 +155,7 @@ class LMulator:
 
     def _fact(self, hints: dict[str, Any], obj: Any) -> str:
         """The model's own one-line description of a detected object, put in front of every decision about it
-        (measured gain in prompts.py, next to DESCRIBE_SYSTEM). Only objects the robot detected are described:
+        (measured gain in prompts.py, next to describe_messages). Only objects the robot detected are described:
         other arguments (a sentence, a date) are not things a description helps with."""
         if not hints.get("describe", True) or not isinstance(obj, str) or obj not in (hints.get("peers") or []):
             return ""

@@ -10,7 +10,7 @@ import dataclasses
 import re
 from typing import Any
 
-from coc_ros.llm.base import Message
+from coc_ros.llm.base import DESCRIBE_SYSTEM, Message
 
 COC_SYSTEM = (
     "You answer questions by writing a Python program in the Chain of Code style.\n"
@@ -186,7 +186,6 @@ def choice_messages(question: str, helper: str, args: list[Any], options: list[s
 # attributes, calibrated): 237/296 right without the sentence, 260/296 with it. In the tuning experiments, adding a
 # generated definition of the attribute as well made it worse, and so did a one-sentence description without
 # "what it is made of"; so only the object is described, this way.
-DESCRIBE_SYSTEM = "You describe everyday objects briefly and factually."
 DESCRIBE_TOKENS = 28
 
 

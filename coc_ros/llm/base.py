@@ -9,6 +9,9 @@ import dataclasses
 from typing import Protocol, runtime_checkable
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
+# The system prompt of an object-description request (the LMulator's generated knowledge). Defined here, where
+# backends live, because the scripted backend answers these requests from its own table instead of its replies.
+DESCRIBE_SYSTEM = "You describe everyday objects briefly and factually."
 
 
 class LLMError(Exception):

@@ -2,8 +2,9 @@
 
 Given `scores` (question text -> option -> log-prob), it also answers scored decisions deterministically, keyed
 by the last user message, so tests of log-odds decisions and calibration need no model. The LMulator's
-object-description prompts are answered from `facts` (object name -> text, '' when absent) and never take a reply
-from the list, so a script lists only programs and free-text answers."""
+object-description requests (system prompt DESCRIBE_SYSTEM) are answered from `facts` (the request's last message
+-> text, '' when absent) and never take a reply from the list, so a script lists only programs and free-text
+answers."""
 from __future__ import annotations
 
 import ast
@@ -11,8 +12,7 @@ import json
 import threading
 from pathlib import Path
 
-from coc_ros.engine.prompts import DESCRIBE_SYSTEM, spoken
-from coc_ros.llm.base import Completion, LLMError, Message
+from coc_ros.llm.base import DESCRIBE_SYSTEM, Completion, LLMError, Message
 
 
 class ScriptedLLM:
@@ -29,14 +29,14 @@ class ScriptedLLM:
             raise LLMError("scripted scores must map question text to {option: number}")
         self._replies = list(replies)
         self._scores = scores
-        self._facts = {f"What is {spoken(k)}?": v for k, v in (facts or {}).items()}
+        self._facts = dict(facts or {})
         self._lock = threading.Lock()
         self.calls: list[list[Message]] = []
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedLLM:
         """A JSON list of replies, or {"replies": [...], "scores": {question: {option: log-prob}},
-        "facts": {object: description}}."""
+        "facts": {description request: description}}."""
         p = Path(path)
         try:
             data = json.loads(p.read_text())
@@ -81,7 +81,7 @@ class ScriptedLLM:
     def complete(self, messages: list[Message], *, max_tokens: int = 512, stop: list[str] | None = None) -> Completion:
         if messages and messages[0]["content"] == DESCRIBE_SYSTEM:
             asked = messages[-1]["content"]
-            text = next((v for k, v in self._facts.items() if asked.startswith(k)), "")
+            text = self._facts.get(asked, "")
             with self._lock:
                 self.calls.append(messages)
             return Completion(text=text, prompt_tokens=len(asked) // 4, completion_tokens=len(text) // 4)
