@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from coc_ros.launcher import DomainLease, NodeLauncher, ros_env
-from coc_ros.ros.goal_client import GoalClient, GoalFailed
+from coc_ros.ros.goal_client import NO_GOAL_RESPONSE, GoalClient, GoalFailed
 
 RSS_GROWTH_LIMIT_MB = 50.0
 FD_GROWTH_LIMIT = 5
@@ -63,7 +64,7 @@ def run_soak(n: int = 200, warmup: int = 4, print_table: bool = True, goal_timeo
             failures: list[str] = []
             for i in range(warmup):
                 ok, err = _goal(client, f"warmup {i}", PROGRAMS[i % 2][2], goal_timeout_s)
-                if not ok:
+                if not ok and not (err == NO_GOAL_RESPONSE and _server_succeeded(nodes, f"warmup {i}")):
                     raise RuntimeError(f"warmup goal {i} failed: {err}\n{nodes.log_tail('coc_server')}")
             before = _measure(server.pid)
             t0 = time.monotonic()
@@ -122,6 +123,21 @@ def _client(nodes: NodeLauncher) -> GoalClient:
         client.close()
         raise RuntimeError("coc_server did not come up within 60 s")
     return client
+
+
+# Seen once under load (CI beside a benchmark): the first goal's response was dropped by the DDS layer ("failed to
+# send response (timeout): client will not receive response") because the server had not yet discovered the new
+# client's response reader. The server ran the goal. Warm-up goals exist to absorb such discovery effects, so a
+# warm-up goal whose response was lost counts as done when the server's log shows that run succeeded (the scripted
+# replies stay aligned: the server consumed exactly that goal's). Measured goals get no such allowance.
+
+
+def _server_succeeded(nodes: NodeLauncher, instruction: str) -> bool:
+    """Whether coc_server's log shows the run of `instruction` finished with success=True."""
+    log = nodes.log_tail("coc_server", chars=200_000)
+    match = re.search(rf"run (\S+): {re.escape(repr(instruction))} ", log)
+    return bool(match) and re.search(rf"run {re.escape(match.group(1))} done in [0-9.]+ s: success=True",
+                                     log) is not None
 
 
 def _goal(client: GoalClient, instruction: str, expected: str, timeout: float) -> tuple[bool, str]:

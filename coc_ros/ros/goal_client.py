@@ -32,6 +32,8 @@ from coc_ros.srv import GetWorld
 STATUS = {0: "unknown", 1: "accepted", 2: "executing", 3: "canceling", 4: "succeeded", 5: "canceled", 6: "aborted"}
 
 
+NO_GOAL_RESPONSE = "the action server did not answer the goal request"
+
 class GoalFailed(Exception):
     """The goal could not be sent, was rejected, or produced no result."""
 
@@ -139,7 +141,7 @@ class GoalClient:
             times.sent = time.monotonic()
             self.action.send_goal_async(goal, feedback_callback=feedback).add_done_callback(on_goal)
             if not accepted.wait(30):
-                raise GoalFailed("the action server did not answer the goal request")
+                raise GoalFailed(NO_GOAL_RESPONSE)
             if not box["handle"].accepted:
                 raise GoalFailed("goal rejected")
             self._wait(box["handle"], done, timeout, interrupted)
