@@ -51,11 +51,28 @@ def test_summary_per_split_and_row():
     rec = [{"split": "dev", "mode": "direct", "success": s, "score": float(s), "lm_calls": 1, "seconds": 2.0}
            for s in (True, False, False, True)]
     rec.append({"split": "heldout", "mode": "direct", "success": True, "score": 1.0, "lm_calls": 1, "seconds": 1.0})
+    rec.append({"split": "fresh", "mode": "direct", "success": False, "score": 0.5, "lm_calls": 1, "seconds": 1.0})
     s = summarize(rec)
     assert s["dev"]["direct"]["success_rate"] == 50.0 and s["dev"]["direct"]["n"] == 4
-    assert s["heldout"]["direct"]["successes"] == 1 and s["all"]["direct"]["n"] == 5
+    assert s["heldout"]["direct"]["successes"] == 1 and s["all"]["direct"]["n"] == 6
+    assert s["fresh"]["direct"]["successes"] == 0 and s["fresh"]["direct"]["mean_score"] == 50.0
     lo, hi = s["dev"]["direct"]["ci95"]
     assert lo < 50 < hi
+
+
+def test_report_prints_every_split():
+    from rich.console import Console
+
+    from coc_ros.bench.robot_report import print_report
+
+    rec = [{"split": split, "scene": scene, "task": f"t_{split}", "mode": "direct", "success": True, "score": 1.0,
+            "lm_calls": 1, "seconds": 1.0, "decisions": []}
+           for split, scene in (("dev", "blocks"), ("heldout", "lunch"), ("fresh", "desk"))]
+    console = Console(record=True, width=200)
+    assert set(print_report(rec, console)) == {"dev", "heldout", "fresh", "all"}
+    text = console.export_text()
+    assert "held-out split" in text and "fresh split" in text
+    assert "t_dev" in text and "t_fresh" not in text  # per-task rows only for the dev split
 
 
 def test_rows():

@@ -9,8 +9,8 @@ import pytest
 from coc_ros.bench.robot_tasks import TaskError, _parse_task, get_task, load_tasks, numbers_in, run_reference
 from coc_ros.sim.scene import load_scene
 
-DEV, HELDOUT = load_tasks("dev"), load_tasks("heldout")
-ALL = DEV + HELDOUT
+DEV, HELDOUT, FRESH = load_tasks("dev"), load_tasks("heldout"), load_tasks("fresh")
+ALL = DEV + HELDOUT + FRESH
 
 
 def test_suite_shape():
@@ -21,11 +21,22 @@ def test_suite_shape():
     assert {"demo", "chinese", "attribute", "category", "colour_shape", "negation", "counting",
             "description"} <= kinds
     assert {t.split for t in HELDOUT} == {"heldout"} and {t.split for t in DEV} == {"dev"}
+    assert load_tasks("all") == ALL
     # the paper's two demos, in English and in Chinese phrasing
     demos = {(t.scene, "chinese" in t.kinds) for t in DEV if "demo" in t.kinds}
     assert {("sort", False), ("sort", True), ("kitchen", False), ("kitchen", True)} <= demos
     with pytest.raises(KeyError, match="known:"):
         get_task("nope")
+
+
+def test_fresh_split_is_mostly_on_new_scenes():
+    assert len(FRESH) >= 10 and {t.split for t in FRESH} == {"fresh"}
+    new_scenes = {t.scene for t in FRESH} - {t.scene for t in DEV + HELDOUT}
+    assert len(new_scenes) >= 2
+    assert all(sum(t.scene == s for t in FRESH) >= 4 for s in new_scenes)
+    kinds = {k for t in FRESH for k in t.kinds}
+    assert {"attribute", "category", "colour_shape", "negation", "counting", "description", "chinese"} <= kinds
+    assert sum("chinese" in t.kinds for t in FRESH) >= 2
 
 
 @pytest.mark.parametrize("task", ALL, ids=lambda t: t.name)

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from coc_ros.bench.robot_report import print_report
-from coc_ros.bench.robot_tasks import RobotTask, load_tasks
+from coc_ros.bench.robot_tasks import SPLITS, RobotTask, load_tasks
 from coc_ros.core.types import Limits, RunResult
 from coc_ros.engine.lmulator import parse_literal
 from coc_ros.engine.runner import Engine
@@ -227,10 +227,10 @@ def run_robot_bench(llm: LLMClient, *, tasks: list[RobotTask] | None = None, row
     current = [r for r in results if r.model == model]
     summary = print_report(current, console=console)
     _write(out, results, summary)
-    for split in ("dev", "heldout"):
+    for split in SPLITS:
         rows_of_split = [r for r in current if r.split == split]
         if rows_of_split:
-            suffix = "" if split == "dev" else "_heldout"
+            suffix = "" if split == "dev" else f"_{split}"
             sheet = contact_sheet(rows_of_split, out.with_name(f"{out.stem}_contact_sheet{suffix}.png"))
             console.print(f"contact sheet ({split}): {sheet}")
     console.print(f"results: {out}")

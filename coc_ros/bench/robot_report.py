@@ -1,9 +1,9 @@
 """Tables of the robot benchmark, computed from its records alone, so `coc-ros bench robot-report` reproduces
 from the committed JSON exactly what the run printed.
 
-- per split (dev, held-out) and row: success rate with a 95% Wilson interval, mean score, LM calls and seconds
-  per task; a per-task breakdown for the dev split only (the held-out split is reported as a total, so nobody
-  tunes on its individual tasks);
+- per split (dev, held-out, fresh) and row: success rate with a 95% Wilson interval, mean score, LM calls and
+  seconds per task; a per-task breakdown for the dev split only (the held-out and fresh splits are reported as
+  totals, so nobody tunes on their individual tasks);
 - per-decision LMulator accuracy: every yes/no helper call on an object (`is_vegan('ham')`) whose helper maps to a
   scene attribute (`robot_decisions`) is compared with that attribute; a confusion table per attribute before
   calibration (raw log-odds > 0, where the engine recorded them) and after (the value the program used).
@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from coc_ros.bench.robot_decisions import attribute_of, scene_attributes, truth
+from coc_ros.bench.robot_tasks import SPLITS
 from coc_ros.sim.scene import Scene, load_scene
 
 
@@ -35,7 +36,7 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
 def summarize(records: list[Any]) -> dict[str, dict[str, Any]]:
     """{split: {row: numbers}} with split 'all' as well; records are RobotResult objects or their dicts."""
     out: dict[str, dict[str, Any]] = {}
-    for split in ("dev", "heldout", "all"):
+    for split in (*SPLITS, "all"):
         rows = [r for r in records if split == "all" or _get(r, "split") == split]
         by_mode: dict[str, list[Any]] = defaultdict(list)
         for r in rows:
@@ -82,7 +83,7 @@ def print_report(records: list[Any], console: Console | None = None) -> dict[str
     console = console or Console()
     summary = summarize(records)
     for split, title in (("dev", "development split"), ("heldout", "held-out split (never tuned on)"),
-                         ("all", "all tasks")):
+                         ("fresh", "fresh split (new scenes, never tuned on)"), ("all", "all tasks")):
         if split not in summary:
             continue
         table = Table(title=f"Robot tasks in the simulator, {title}: success = every object where it belongs "

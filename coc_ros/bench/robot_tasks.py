@@ -1,9 +1,11 @@
 """Natural-language robot tasks over the simulated scenes: loaded from data files, scored by declarative rules.
 
-Tasks live in `bench/data/robot_tasks.yaml` (development split) and `bench/data/robot_tasks_heldout.yaml` (held-out:
-nothing is tuned on it; see the rule at its top). Scorers read only the simulator's final `world_state()` (object
--> container/'table'/...), the scene's scorer-only attributes (vegan, recyclable, material, ...; perception never
-sees them) and, for counting tasks, what the robot said. Where common sense allows two answers the rules accept both.
+Tasks live in `bench/data/robot_tasks.yaml` (development split), `bench/data/robot_tasks_heldout.yaml` (held-out:
+nothing is tuned on it; see the rule at its top) and `bench/data/robot_tasks_fresh.yaml` (fresh: a second held-out
+set, mostly on scenes no prompt was written against, under the same rule and reported separately). Scorers read
+only the simulator's final `world_state()` (object -> container/'table'/...), the scene's scorer-only attributes
+(vegan, recyclable, material, ...; perception never sees them) and, for counting tasks, what the robot said. Where
+common sense allows two answers the rules accept both.
 
 Reference programs use the robot API: `detect_objects()`, `pick_place(obj, target)`, `say(text)`,
 `get_color(obj)`, `get_shape(obj)` (the detected class: cube, can, ...), and semantic helpers such as
@@ -25,8 +27,8 @@ from coc_ros.bench.robot_decisions import attribute_of, scene_attributes
 from coc_ros.sim.scene import Scene, load_scene
 
 Allowed = dict[str, set[str]]
-SPLITS = ("dev", "heldout")
-_FILES = {"dev": "robot_tasks.yaml", "heldout": "robot_tasks_heldout.yaml"}
+SPLITS = ("dev", "heldout", "fresh")
+_FILES = {"dev": "robot_tasks.yaml", "heldout": "robot_tasks_heldout.yaml", "fresh": "robot_tasks_fresh.yaml"}
 _SPEC_KEYS = {"name", "color", "shape", "category"}  # what the camera knows; other keys are scene attributes
 
 
@@ -120,7 +122,8 @@ def numbers_in(text: str) -> set[int]:
 # -- loading ---------------------------------------------------------------------------------------------------
 
 def load_tasks(split: str = "dev") -> list[RobotTask]:
-    """The tasks of one split ('dev', 'heldout') or of both ('all'); every task is validated against its scene."""
+    """The tasks of one split ('dev', 'heldout', 'fresh') or of all of them ('all'); every task is validated against
+    its scene."""
     if split == "all":
         return [t for s in SPLITS for t in load_tasks(s)]
     if split not in SPLITS:
@@ -182,7 +185,7 @@ _TASKS: dict[str, RobotTask] = {}
 
 
 def get_task(name: str) -> RobotTask:
-    """A task of either split by name."""
+    """A task of any split by name."""
     if not _TASKS:
         _TASKS.update({t.name: t for t in load_tasks("all")})
     if name not in _TASKS:
