@@ -68,3 +68,37 @@ def test_decisions_bench_scores_the_lmulators_answers_against_the_tuning_set(tmp
     bad.write_text("groups:\n- objects: [a, b]\n  questions: {is_x: [true]}\n")
     with pytest.raises(ValueError, match="1 answers for 2 objects"):
         load_tuning_set(bad)
+
+
+def test_oracle_decisions_row_answers_yes_no_from_the_scene_and_delegates_the_rest():
+    from coc_ros.bench.robot_tasks import OracleDecisions
+    from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
+    from coc_ros.sim.scene import load_scene
+
+    class Inner:
+        def __init__(self):
+            self.asked = []
+
+        def simulate(self, request):
+            self.asked.append(request.expression)
+            return SimReply(value="'from the model'")
+
+    def ask(helper, obj, decision="bool"):
+        return SimRequest(run_id="r", question="q", program="", line=1, source="", kind="call",
+                          expression=f"{helper}({obj!r})", state={},
+                          hints={"decision": decision, "helper": helper, "args": [obj]})
+
+    inner = Inner()
+    oracle = OracleDecisions(inner, load_scene("sort"))
+    assert oracle.simulate(ask("is_recyclable", "soda_can")).value == "True"
+    assert oracle.simulate(ask("is_compostable", "soda_can")).value == "False"
+    assert oracle.simulate(ask("is_compostable", "soda_can")).detail["oracle"] is True
+    # no scene attribute behind the helper, not an object of the scene, or not a yes/no use: the model decides
+    assert oracle.simulate(ask("is_shiny", "soda_can")).value == "'from the model'"
+    assert oracle.simulate(ask("is_recyclable", "moon_rock")).value == "'from the model'"
+    assert oracle.simulate(ask("is_recyclable", "soda_can", decision="free")).value == "'from the model'"
+    assert len(inner.asked) == 3
+    row = Row.parse("coc-interweave +oracle_decisions")
+    assert row.oracle_decisions and row.name == "coc-interweave +oracle_decisions" and not row.ablation
+    with pytest.raises(ValueError):
+        Row.parse("direct +oracle_decisions")

@@ -22,9 +22,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from coc_ros.bench.robot_report import print_report
-from coc_ros.bench.robot_tasks import SPLITS, RobotTask, load_tasks
+from coc_ros.bench.robot_tasks import SPLITS, OracleDecisions, RobotTask, load_tasks
 from coc_ros.core.types import Limits, RunResult
-from coc_ros.engine.lmulator import parse_literal
+from coc_ros.engine.lmulator import LMulator, parse_literal
 from coc_ros.engine.runner import Engine
 from coc_ros.engine.techniques import Techniques
 from coc_ros.llm.base import ConstrainedDecoder, LLMClient, LLMError, OptionScorer, supports
@@ -34,6 +34,7 @@ from coc_ros.robot.backend import SkillError
 
 MODES = ["coc-interweave", "coc-python", "direct"]
 ABLATIONS = ["calibrate", "describe", "grammar", "repair", "intent_check"]
+ORACLE_DECISIONS = "oracle_decisions"  # diagnostic row: the model writes the program, the scene answers yes/no
 DIRECT_SYSTEM = ("You control a robot arm. Given the objects on the table, the places and an instruction, reply "
                  "with ONLY a Python list of (object, target) pairs: the pick_place actions to carry out, in order, "
                  "e.g. [('apple', 'bowl'), ('cup', 'box')]. Reply [] if nothing should move. If the instruction "
@@ -46,9 +47,12 @@ class Row:
 
     mode: str
     ablation: str = ""
+    oracle_decisions: bool = False  # diagnostic: yes/no decisions from the scene's attributes (OracleDecisions)
 
     @property
     def name(self) -> str:
+        if self.oracle_decisions:
+            return f"{self.mode} +{ORACLE_DECISIONS}"
         return f"{self.mode} -{self.ablation}" if self.ablation else self.mode
 
     @property
@@ -57,10 +61,12 @@ class Row:
 
     @classmethod
     def parse(cls, name: str) -> Row:
+        if name == f"coc-interweave +{ORACLE_DECISIONS}":
+            return cls("coc-interweave", oracle_decisions=True)
         mode, _, ablation = name.partition(" -")
         if mode not in MODES or (ablation and (ablation not in ABLATIONS or mode != "coc-interweave")):
-            raise ValueError(f"unknown row {name!r}: a mode among {MODES}, or 'coc-interweave -X' with X among "
-                             f"{ABLATIONS}")
+            raise ValueError(f"unknown row {name!r}: a mode among {MODES}, 'coc-interweave -X' with X among "
+                             f"{ABLATIONS}, or 'coc-interweave +{ORACLE_DECISIONS}'")
         return cls(mode, ablation)
 
 
@@ -137,7 +143,7 @@ def decisions(run: RunResult) -> list[dict[str, Any]]:
     """The LMulator calls of a run's trace, with helper name and arguments (parsed from the expression when the
     engine did not record them), for the per-decision accuracy report."""
     keep = ("helper", "args", "value", "logodds", "raw_logodds", "decision", "calibrated", "raw_choice", "memoized",
-            "fact")
+            "fact", "oracle")
     out = []
     for event in run.trace:
         for call in (event.detail or {}).get("lm_calls", []):
@@ -165,10 +171,12 @@ def _helper_call(expression: str) -> dict[str, Any]:
     return {"helper": node.func.id, "args": args}
 
 
-def _engine(llm: LLMClient, robot: RobotAPI, row: Row) -> Engine:
+def _engine(llm: LLMClient, robot: RobotAPI, row: Row, scene: Any = None) -> Engine:
     kwargs: dict[str, Any] = {"robot": robot, "limits": Limits(timeout_s=600)}
     if "techniques" in inspect.signature(Engine).parameters:
         kwargs["techniques"] = row.techniques
+    if row.oracle_decisions:
+        kwargs["simulator"] = OracleDecisions(LMulator(llm), scene)
     return Engine(llm, **kwargs)
 
 
@@ -247,7 +255,7 @@ def _run_one(llm: Any, task: RobotTask, seed: int, row: Row, perception: str, im
     if row.mode == "direct":
         lm_calls, error = run_direct(llm, robot, task.instruction)
     else:
-        run = _engine(llm, robot, row).run(task.instruction, row.mode)
+        run = _engine(llm, robot, row, backend.scene).run(task.instruction, row.mode)
         lm_calls, error = run.lm_calls, run.error
     seconds = time.monotonic() - start
     world = backend.world_state()

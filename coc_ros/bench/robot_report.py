@@ -64,6 +64,8 @@ def decision_tables(records: list[Any]) -> dict[str, dict[str, Counter]]:
         scene = scenes.setdefault(name, load_scene(name))
         attrs = scene_attributes(scene)
         for d in _get(r, "decisions") or []:
+            if d.get("oracle"):  # the diagnostic row's answers come from the scene: they measure nothing
+                continue
             args = d.get("args") or []
             attr = attribute_of(str(d.get("helper", "")), attrs)
             if attr is None or not args or not isinstance(args[0], str):

@@ -229,3 +229,28 @@ def run_reference(task: RobotTask, backend: Any, velocity_scaling: float = 1.0) 
     env.update({name: (lambda *a, _n=name, **k: robot.call(_n, list(a), k)) for name in robot.functions})
     exec(compile(task.program, f"<task {task.name}>", "exec"), env)
     return task.score(backend.world_state(), backend.scene, robot.said), list(robot.said)
+
+
+class OracleDecisions:
+    """A diagnostic LMulator: yes/no decisions about a detected object come from the scene's scorer-only
+    attributes (as `oracle_helpers` answers them), every other request goes to the real LMulator.
+
+    It answers "if every yes/no decision were right, how often would the model's own programs succeed?", which
+    splits the failures of coc-interweave into the program writer's and the decisions'. Never used by a robot."""
+
+    def __init__(self, inner: Any, scene: Scene):
+        self.inner = inner
+        self.scene = scene
+        self.attributes = scene_attributes(scene)
+
+    def simulate(self, request: Any) -> Any:
+        from coc_ros.engine.lmulator_protocol import SimReply
+
+        hints = request.hints or {}
+        helper, args = str(hints.get("helper", "")), list(hints.get("args") or [])
+        attr = attribute_of(helper, self.attributes) if hints.get("decision") == "bool" else None
+        if attr is None or not args or args[0] not in self.scene.object_names:
+            return self.inner.simulate(request)
+        value = repr(self.scene.object(args[0]).attributes.get(attr) in (True, "maybe"))
+        return SimReply(value=value, raw=value, detail={"decision": "bool", "helper": helper, "args": args,
+                                                        "oracle": True})
