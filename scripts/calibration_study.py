@@ -58,6 +58,7 @@ def calibrations(cf: float) -> dict[str, Callable[[list[float]], list[float]]]:
         "half the positive mean": lambda v: [x - 0.5 * max(0.0, statistics.mean(v)) for x in v],
         "content-free": lambda v: [x - cf for x in v],
         "min(positive mean, content-free)": lambda v: [x - max(0.0, min(statistics.mean(v), cf)) for x in v],
+        "centre only if every object gets Yes": lambda v: [x - (statistics.mean(v) if min(v) > 0 else 0.0) for x in v],
     }
 
 
@@ -83,7 +84,7 @@ def analyze(path: Path) -> None:
                                 cell[1] += len(scored)
         print(f"log-odds {'with' if key == 'desc' else 'without'} the description")
         for name in calibrations(0.0):
-            print(f"  {name:34}" + "  ".join(f"{b} {tally[(name, b)][0] / tally[(name, b)][1]:.3f}"
+            print(f"  {name:38}" + "  ".join(f"{b} {tally[(name, b)][0] / tally[(name, b)][1]:.3f}"
                                               for b in ("all", "lo", "mid", "hi") if (name, b) in tally))
 
 
