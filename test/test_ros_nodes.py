@@ -193,3 +193,29 @@ def test_send_goal_prints_the_live_trace_with_lmulator_values(ros):
     assert json.loads(proc.stdout.strip().splitlines()[-1])["answer"] == "2"
     for fruit, value in (("apple", True), ("rock", False), ("banana", True), ("chair", False)):
         assert f"LMulator: is_fruit('{fruit}') -> {value}" in proc.stderr, proc.stderr
+
+
+def test_a_goal_whose_response_was_lost_is_followed_from_the_servers_status(ros):
+    """DDS can drop a goal response while a new client's discovery is incomplete (seen under load: the server ran
+    the goal, the client reported it unanswered). The client then finds its goal in the server's status and
+    follows it to the result, with feedback."""
+    from rclpy.task import Future
+
+    from coc_ros.ros.goal_client import GoalClient
+
+    ros.lmulator([program_reply(FRUIT_PROGRAM), "True", "False", "True", "False"])
+    client: GoalClient = ros.client._client
+    real = client.action.send_goal_async
+
+    def response_lost(goal, feedback_callback=None, goal_uuid=None):
+        real(goal, feedback_callback=feedback_callback, goal_uuid=goal_uuid)  # the server gets the goal...
+        return Future()  # ...but its answer never reaches the caller
+
+    feedback = []
+    client.action.send_goal_async = response_lost
+    try:
+        status, result = client.run_goal("How many fruits?", timeout=120, on_feedback=feedback.append)
+    finally:
+        client.action.send_goal_async = real
+    assert status == SUCCEEDED and result.success and result.answer == "2", result
+    assert feedback, "feedback of the recovered goal was lost"

@@ -11,14 +11,18 @@ import json
 import os
 import threading
 import time
+import uuid
 from typing import Any
 from collections.abc import Callable
 
 import rclpy
+from action_msgs.msg import GoalStatusArray
 from rclpy.action import ActionClient
 from rclpy.action.client import ClientGoalHandle
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import qos_profile_action_status_default
 from rclpy.signals import SignalHandlerOptions
+from unique_identifier_msgs.msg import UUID
 
 from coc_ros.action import ExecuteInstruction
 from coc_ros.msg import TraceEvent as TraceEventMsg
@@ -33,6 +37,8 @@ STATUS = {0: "unknown", 1: "accepted", 2: "executing", 3: "canceling", 4: "succe
 
 
 NO_GOAL_RESPONSE = "the action server did not answer the goal request"
+GOAL_RESPONSE_S = 30.0  # how long a goal request may go unanswered (neither response nor status) before it failed
+LOST_RESPONSE_S = 2.0  # the server's status lists our goal but its response has not come for this long: lost
 
 class GoalFailed(Exception):
     """The goal could not be sent, was rejected, or produced no result."""
@@ -65,6 +71,12 @@ class GoalClient:
         self._on_event: EventCallback | None = None
         self._run_id = ""
         self._trace_sub = self.node.create_subscription(TraceEventMsg, names.TRACE, self._on_trace, trace_qos())
+        # The server's goal statuses: a goal response that DDS dropped while discovery of this new client was
+        # incomplete (seen under load: "failed to send response (timeout)") still shows the goal here, so the goal
+        # is followed instead of being reported as unanswered while the robot runs it.
+        self._statuses: dict[bytes, int] = {}
+        self._status_sub = self.node.create_subscription(GoalStatusArray, names.ACTION_STATUS, self._on_status,
+                                                         qos_profile_action_status_default)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True, name=f"{name}-spin")
@@ -102,6 +114,16 @@ class GoalClient:
         if msg.run_id and msg.run_id == self._run_id:
             on_event(trace_msg_to_dict(msg))
 
+    def _on_status(self, msg: GoalStatusArray) -> None:
+        self._statuses = {bytes(s.goal_info.goal_id.uuid): s.status for s in msg.status_list}
+
+    def _recovered_handle(self, goal_id: UUID) -> ClientGoalHandle | None:
+        """A handle for a goal the server lists in its status although its goal response never came."""
+        if bytes(goal_id.uuid) not in self._statuses:
+            return None
+        response = ExecuteInstruction.Impl.SendGoalService.Response(accepted=True)
+        return ClientGoalHandle(self.action, goal_id, response)
+
     def run_goal(self, instruction: str, *, mode: str = "", max_seconds: float = 0.0, timeout: float = 600.0,
                  on_feedback: Callable[[Any], None] | None = None, on_event: EventCallback | None = None,
                  interrupted: threading.Event | None = None,
@@ -137,17 +159,37 @@ class GoalClient:
                 on_feedback(msg.feedback)
 
         self._run_id, self._on_event = "", on_event
+        goal_id = UUID(uuid=list(uuid.uuid4().bytes))
         try:
             times.sent = time.monotonic()
-            self.action.send_goal_async(goal, feedback_callback=feedback).add_done_callback(on_goal)
-            if not accepted.wait(30):
-                raise GoalFailed(NO_GOAL_RESPONSE)
+            self.action.send_goal_async(goal, feedback_callback=feedback, goal_uuid=goal_id).add_done_callback(on_goal)
+            self._await_response(goal_id, accepted, box, on_result)
+            times.accepted = times.accepted or time.monotonic()
             if not box["handle"].accepted:
                 raise GoalFailed("goal rejected")
             self._wait(box["handle"], done, timeout, interrupted)
         finally:
             self._on_event = None
         return box["res"].status, box["res"].result
+
+    def _await_response(self, goal_id: UUID, accepted: threading.Event, box: dict[str, Any],
+                        on_result: Callable[[Any], None]) -> None:
+        """Until the goal response, or until the server's status shows the goal for LOST_RESPONSE_S without one:
+        then the response was lost on the way and the goal is followed through a handle made from its id."""
+        start = time.monotonic()
+        listed_since: float | None = None
+        while not accepted.wait(0.1):
+            now = time.monotonic()
+            if bytes(goal_id.uuid) in self._statuses:
+                listed_since = listed_since or now
+                if now - listed_since >= LOST_RESPONSE_S:
+                    handle = self._recovered_handle(goal_id)
+                    if handle is not None:
+                        box["handle"] = handle
+                        handle.get_result_async().add_done_callback(on_result)
+                        return
+            if now - start > GOAL_RESPONSE_S:
+                raise GoalFailed(NO_GOAL_RESPONSE)
 
     @staticmethod
     def _wait(handle: ClientGoalHandle, done: threading.Event, timeout: float,
