@@ -74,7 +74,9 @@ def robot(
     llm: str | None = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
     split: str = typer.Option("all", help="dev | heldout | fresh | all"),
     tasks: str | None = typer.Option(None, help="comma-separated task names (default: every task of --split)"),
-    modes: str = typer.Option("coc-interweave,coc-python,direct", help="comma-separated modes"),
+    modes: str = typer.Option("coc-interweave,coc-python,direct",
+                              help="comma-separated modes; 'coc-interweave +oracle_decisions' is a diagnostic row "
+                                   "(yes/no decisions from the scene's attributes, the program from the model)"),
     ablations: str = typer.Option("", help="comma-separated techniques to switch off one at a time in "
                                            "coc-interweave: calibrate,describe,grammar,repair,intent_check (or 'all')"),
     seeds: int = typer.Option(3, help="pose seeds per task"),
