@@ -52,7 +52,7 @@ def ros(tmp_path_factory, request):
     r = Ros()
     r.procs, r.node, r.trace, r.closed, r.tmp = procs, node, trace, closed, tmp
     yield r
-    executor.shutdown()
+    executor.shutdown(timeout_sec=5)  # bounded: this teardown once hung a run (not reproduced)
     node.destroy_node()
     rclpy.try_shutdown(context=context)
     codes = procs.close()

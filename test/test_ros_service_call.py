@@ -46,7 +46,7 @@ def ros(tmp_path_factory, request):
     r = Ros()
     r.procs, r.node, r.context, r.executor, r.tmp = procs, node, context, executor, tmp
     yield r
-    executor.shutdown()
+    executor.shutdown(timeout_sec=5)  # bounded: this teardown once hung a run (not reproduced)
     node.destroy_node()
     rclpy.try_shutdown(context=context)
     codes = procs.close()
