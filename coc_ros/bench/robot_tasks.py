@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 import yaml
 
 from coc_ros.bench.robot_decisions import attribute_of, scene_attributes
+from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
 from coc_ros.sim.scene import Scene, load_scene
 
 Allowed = dict[str, set[str]]
@@ -243,9 +244,7 @@ class OracleDecisions:
         self.scene = scene
         self.attributes = scene_attributes(scene)
 
-    def simulate(self, request: Any) -> Any:
-        from coc_ros.engine.lmulator_protocol import SimReply
-
+    def simulate(self, request: SimRequest) -> SimReply:
         hints = request.hints or {}
         helper, args = str(hints.get("helper", "")), list(hints.get("args") or [])
         attr = attribute_of(helper, self.attributes) if hints.get("decision") == "bool" else None

@@ -40,6 +40,7 @@ NO_GOAL_RESPONSE = "the action server did not answer the goal request"
 GOAL_RESPONSE_S = 30.0  # how long a goal request may go unanswered (neither response nor status) before it failed
 LOST_RESPONSE_S = 2.0  # the server's status lists our goal but its response has not come for this long: lost
 
+
 class GoalFailed(Exception):
     """The goal could not be sent, was rejected, or produced no result."""
 
@@ -74,7 +75,7 @@ class GoalClient:
         # The server's goal statuses: a goal response that DDS dropped while discovery of this new client was
         # incomplete (seen under load: "failed to send response (timeout)") still shows the goal here, so the goal
         # is followed instead of being reported as unanswered while the robot runs it.
-        self._statuses: dict[bytes, int] = {}
+        self._listed: set[bytes] = set()  # ids of the goals the server's latest status lists
         self._status_sub = self.node.create_subscription(GoalStatusArray, names.ACTION_STATUS, self._on_status,
                                                          qos_profile_action_status_default)
         self.executor = SingleThreadedExecutor(context=self.context)
@@ -115,14 +116,7 @@ class GoalClient:
             on_event(trace_msg_to_dict(msg))
 
     def _on_status(self, msg: GoalStatusArray) -> None:
-        self._statuses = {bytes(s.goal_info.goal_id.uuid): s.status for s in msg.status_list}
-
-    def _recovered_handle(self, goal_id: UUID) -> ClientGoalHandle | None:
-        """A handle for a goal the server lists in its status although its goal response never came."""
-        if bytes(goal_id.uuid) not in self._statuses:
-            return None
-        response = ExecuteInstruction.Impl.SendGoalService.Response(accepted=True)
-        return ClientGoalHandle(self.action, goal_id, response)
+        self._listed = {bytes(s.goal_info.goal_id.uuid) for s in msg.status_list}
 
     def run_goal(self, instruction: str, *, mode: str = "", max_seconds: float = 0.0, timeout: float = 600.0,
                  on_feedback: Callable[[Any], None] | None = None, on_event: EventCallback | None = None,
@@ -180,14 +174,13 @@ class GoalClient:
         listed_since: float | None = None
         while not accepted.wait(0.1):
             now = time.monotonic()
-            if bytes(goal_id.uuid) in self._statuses:
+            if bytes(goal_id.uuid) in self._listed:
                 listed_since = listed_since or now
                 if now - listed_since >= LOST_RESPONSE_S:
-                    handle = self._recovered_handle(goal_id)
-                    if handle is not None:
-                        box["handle"] = handle
-                        handle.get_result_async().add_done_callback(on_result)
-                        return
+                    response = ExecuteInstruction.Impl.SendGoalService.Response(accepted=True)
+                    box["handle"] = handle = ClientGoalHandle(self.action, goal_id, response)
+                    handle.get_result_async().add_done_callback(on_result)
+                    return
             if now - start > GOAL_RESPONSE_S:
                 raise GoalFailed(NO_GOAL_RESPONSE)
 
