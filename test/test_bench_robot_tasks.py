@@ -7,10 +7,10 @@ import ast
 import pytest
 
 from coc_ros.bench.robot_tasks import TaskError, _parse_task, get_task, load_tasks, numbers_in, run_reference
-from coc_ros.sim.scene import load_scene
+from coc_ros.sim.scene import available_scenes, load_scene
 
-DEV, HELDOUT, FRESH = load_tasks("dev"), load_tasks("heldout"), load_tasks("fresh")
-ALL = DEV + HELDOUT + FRESH
+DEV, HELDOUT, FRESH, BLIND = load_tasks("dev"), load_tasks("heldout"), load_tasks("fresh"), load_tasks("blind")
+ALL = DEV + HELDOUT + FRESH + BLIND
 
 
 def test_suite_shape():
@@ -37,6 +37,31 @@ def test_fresh_split_is_mostly_on_new_scenes():
     kinds = {k for t in FRESH for k in t.kinds}
     assert {"attribute", "category", "colour_shape", "negation", "counting", "description", "chinese"} <= kinds
     assert sum("chinese" in t.kinds for t in FRESH) >= 2
+
+
+def test_blind_split_is_mostly_on_scenes_of_its_own():
+    assert len(BLIND) >= 10 and {t.split for t in BLIND} == {"blind"}
+    new_scenes = {t.scene for t in BLIND} - {t.scene for t in DEV + HELDOUT + FRESH}
+    assert len(new_scenes) >= 2
+    assert all(sum(t.scene == s for t in BLIND) >= 4 for s in new_scenes)
+    assert sum(t.scene in new_scenes for t in BLIND) >= len(BLIND) - 2
+    kinds = {k for t in BLIND for k in t.kinds}
+    assert {"attribute", "category", "colour_shape", "negation", "counting", "description", "chinese"} <= kinds
+    assert sum("chinese" in t.kinds for t in BLIND) >= 2
+    # its new scenes share no object name with any other scene
+    for s in new_scenes:
+        others = {n for o in available_scenes() if o != s for n in load_scene(o).object_names}
+        assert not set(load_scene(s).object_names) & others, s
+
+
+@pytest.mark.parametrize("task", BLIND, ids=lambda t: t.name)
+def test_blind_tasks_put_at_most_four_objects_in_a_container(task):
+    """No acceptable outcome of a blind task needs more than four objects in one container (five in one 20 cm tray
+    made the physics fragile)."""
+    scene = load_scene(task.scene)
+    allowed = task.expected(scene)
+    per_place = {c: sum(c in places for places in allowed.values()) for c in scene.container_names}
+    assert max(per_place.values()) <= 4, per_place
 
 
 @pytest.mark.parametrize("task", ALL, ids=lambda t: t.name)
