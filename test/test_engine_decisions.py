@@ -547,3 +547,69 @@ def test_a_target_naming_a_property_no_place_has_is_never_resolved():
     assert not [e for e in result.trace if e.kind == "grounding"]
     assert "no target named 'purple box'" in [e for e in result.trace if e.kind == "repair"][0].detail["error"]
     assert len(llm.calls) == 2  # the program and the repair request: the model was never asked to guess a place
+
+
+# ------------------------------------------------------------------------------------- forgiving robot calls
+def test_a_list_of_objects_is_moved_one_by_one_and_recorded():
+    program = "pick_place(['ham', 'cheese'], 'box')\nanswer = 'done'"
+    llm = ScriptedLLM([fenced(program)], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin"), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("put the ham and cheese away")
+    assert result.success, result.error
+    assert backend.motions == [("ham", "box"), ("cheese", "box")]
+    fixes = [e.detail for e in result.trace if e.kind == "grounding"]
+    assert {"skill": "pick_place", "given": ["ham", "cheese"], "grounded": ["ham", "cheese"], "by": "list"} in fixes
+
+
+def test_a_place_given_before_its_object_is_swapped_only_when_unambiguous():
+    program = ("pick_place('box', 'ham')\npick_place('trash_bin', ['bread', 'apple'])\n"
+               "answer = 'done'")
+    llm = ScriptedLLM([fenced(program)], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin"), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("tidy up")
+    assert result.success, result.error
+    assert backend.motions == [("ham", "box"), ("bread", "trash_bin"), ("apple", "trash_bin")]
+    orders = [e.detail for e in result.trace if e.kind == "grounding" and e.detail.get("by") == "order"]
+    assert orders[0] == {"skill": "pick_place", "given": ["box", "ham"], "grounded": ["ham", "box"], "by": "order"}
+    # An object onto another object is a real request (stacking): never swapped.
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    with pytest.raises(Exception, match="no container named 'bread'"):  # the fake world cannot stack
+        RobotAPI(backend).call("pick_place", ["ham", "bread"], {})
+
+
+def test_a_wrong_call_says_how_the_skill_is_called():
+    api = RobotAPI(FakeSkillBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0))
+    with pytest.raises(Exception) as info:
+        api.call("pick_place", ["box", "ham", "bread", "apple"], {})
+    assert "Usage: pick_place(obj, target)" in str(info.value) and "once per object" in str(info.value)
+    with pytest.raises(Exception) as info:
+        api.call("get_color", ["an elephant"], {})
+    message = str(info.value)
+    assert "no object named 'an elephant'" in message and "color_of('an elephant')" in message
+
+
+def test_a_pick_place_target_helper_chooses_among_places_with_the_camera_view():
+    program = "target = find_container('the bin the colour of grass')\npick_place('apple', target)\nanswer = target"
+    engine, backend, llm = robot_engine([fenced(program), "'green_bin'"], scores={})
+    result = engine.run("put the apple in the bin the colour of grass")
+    assert result.success, result.error
+    prompt = llm.calls[1][-1]["content"]
+    options = prompt.split("Options: ", 1)[1]
+    assert "'green_bin'" in options and "'ham'" not in options  # places only, no objects
+    assert "The camera sees: ham" in prompt
+
+
+def test_a_repair_that_returns_the_same_program_is_not_run_again():
+    bad = "pick_place('unicorn', 'box')\nanswer = 'done'"
+    same_with_comment = "# try again\npick_place('unicorn', 'box')\n\nanswer = 'done'"
+    fixed = "pick_place('apple', 'box')\nanswer = 'done'"
+    llm = ScriptedLLM([fenced(bad), fenced(same_with_comment), fenced(fixed)], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("put the unicorn in the box")
+    assert result.success, result.error
+    assert backend.motions == [("apple", "box")]
+    assert [e.detail["round"] for e in result.trace if e.kind == "repair"] == [1, 2]
+    runs = [e for e in result.trace if e.kind == "line" and "unicorn" in e.source]
+    assert len(runs) == 1  # the copy was not executed
+    assert "The failing line: pick_place('unicorn', 'box')" in llm.calls[1][-1]["content"]
+    assert "same program again" in llm.calls[2][-1]["content"]

@@ -217,7 +217,8 @@ class LMulator:
             detail = {"decision": "name", "helper": helper, "args": args, "grounded": True}
             return self._reply(repr(named[0]), detail, [{"role": "user", "content": request.expression}])
         options = named or options
-        messages = choice_messages(request.question, helper, args, options, many=many)
+        messages = choice_messages(request.question, helper, args, options, many=many,
+                                   fact=f"The camera sees: {hints['seen']}" if hints.get("seen") else "")
         completion = self.llm.complete_choice(messages, options, many=many, max_tokens=24 * (len(options) if many
                                                                                                else 1) + 8)
         try:

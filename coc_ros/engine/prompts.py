@@ -212,12 +212,14 @@ def type_hint(hints: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------------------------------ repair and intent
 def repair_request(instruction: str, error: str, objects: list[str], places: list[str],
-                   done: list[tuple[str, str]]) -> str:
-    """Tell the program writer the task again, exactly what failed, which names exist and what already happened
-    (measured: without the task restated, the 1.5B model answered a repair request with a few-shot program)."""
+                   done: list[tuple[str, str]], failing_line: str = "") -> str:
+    """Tell the program writer the task again, exactly what failed (and on which line), which names exist and
+    what already happened (measured: without the task restated, the 1.5B model answered a repair request with a
+    few-shot program)."""
     moved = ", ".join(f"pick_place({o!r}, {t!r})" for o, t in done) or "nothing yet"
     return (f"Question: {instruction}\n"
             f"Running your program for this question failed: {error}\n"
+            + (f"The failing line: {failing_line}\n" if failing_line else "") +
             f"Valid object names: {', '.join(objects) or '(none detected)'}. Places: {', '.join(places) or '(none)'}.\n"
             f"Already done (these motions happened; do not repeat them): {moved}.\n"
             "Write the complete corrected program for the rest of the task, from the world as it is now. "

@@ -6,6 +6,7 @@ The engine owns the order of things (generate, then execute in the sandbox, then
 from __future__ import annotations
 
 
+import ast
 import dataclasses
 import json
 import re
@@ -54,6 +55,30 @@ MAX_REPAIR_ROUNDS = 2
 REPAIRABLE = frozenset({"program", "simulation", "error"})
 PROGRAM_TOKENS = 640
 _ANSWER_RE = re.compile(r"(?:the answer is|answer:)\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _code_of(program: str) -> str:
+    """A program's syntax tree (comments and layout left out), to tell a real change from a copy."""
+    try:
+        return ast.dump(ast.parse(program))
+    except SyntaxError:
+        return program.strip()
+
+
+def _with_note(exc: CocError, note: str) -> CocError:
+    """The same error (same kind) with a note added to its message."""
+    err = CocError(f"{exc}; {note}")
+    err.kind = exc.kind
+    return err
+
+
+def _failing_line(error: str, program: str) -> str:
+    """The program line an error names ('line 6: ...'), or '' when it names none."""
+    match = re.match(r"line (\d+):", error)
+    lines = program.splitlines()
+    if match and 1 <= int(match.group(1)) <= len(lines):
+        return lines[int(match.group(1)) - 1].strip()
+    return ""
 
 
 def extract_text_answer(text: str) -> str:
@@ -223,15 +248,24 @@ class _Run:
                                     and supports(self.engine.llm, ConstrainedDecoder) else None)
         self._write_program(messages)
         repairs = intent_retries = 0
+        failed: dict[str, CocError] = {}  # syntax tree of each program that failed -> its error
         while True:
             try:
+                if _code_of(self.result.program) in failed:
+                    # Greedy decoding often answers a repair request with the failed program unchanged (measured
+                    # on the dev split: colour_match came back identical twice). Running it again would only
+                    # repeat the error, so the round is spent on asking again with the copy pointed out.
+                    raise _with_note(failed[_code_of(self.result.program)], "your corrected program was the same "
+                                     "program again: change the part that causes this error")
                 self._execute_program(mode)
             except CocError as exc:
                 if not (robot is not None and techniques.repair and exc.kind in REPAIRABLE
                         and repairs < MAX_REPAIR_ROUNDS):
                     raise
+                failed.setdefault(_code_of(self.result.program), exc)
                 repairs += 1
-                feedback = repair_request(self.question, str(exc), robot.object_names(), places or [], robot.done)
+                feedback = repair_request(self.question, str(exc), robot.object_names(), places or [], robot.done,
+                                          failing_line=_failing_line(str(exc), self.result.program))
                 self.emit("repair", "generator", detail={"round": repairs, "error": str(exc)[:1000]})
                 messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
                                        {"role": "user", "content": feedback}]
@@ -264,7 +298,8 @@ class _Run:
                 run_id=self.result.run_id, question=self.question, program=self.result.program, line=0,
                 source=f"pick_place(obj, {given!r})", kind="call", expression=f"place_meant_by({given!r})", state={},
                 hints={"decision": "name", "helper": "place_meant_by", "args": [given], "options": options,
-                       "grammar": True, "describe": False}))
+                       "grammar": True, "describe": False, "seen": describe_seen(
+                           [(d.id, d.color, d.class_id) for d in self.engine.robot.seen()])}))
             meant = parse_literal(reply.value, "call")
         except (CocError, ValueError):
             return None
@@ -369,8 +404,12 @@ class _Run:
                 hints["decision"] = "free"
             return hints
         if hints.get("decision") in ("name", "names"):
+            # A value passed as a pick_place target is a place when the robot has places (measured: with the
+            # objects among the options, find_container('the tray the same colour as the eraser') gave 'eraser').
+            # The camera's view goes with it: a place described by colour or kind needs the objects' colours.
             objects = robot.object_names()
-            hints["options"] = objects if hints.get("role") == "object" else (self.places or []) + objects
+            hints["options"] = objects if hints.get("role") == "object" else (self.places or objects)
+            hints["seen"] = describe_seen([(d.id, d.color, d.class_id) for d in robot.seen()])
         objects = robot.detected  # peers only from what the program already looked at: no extra camera call
         args = hints.get("args") or []
         if hints.get("decision") in ("bool", "choice") and args and args[0] in objects:

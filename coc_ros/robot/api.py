@@ -21,6 +21,16 @@ GroundingListener = Callable[[dict[str, Any]], None]
 TargetResolver = Callable[[str, list[str]], "str | None"]
 # A pick_place target made only of these words means "leave it where it is" ('table', 'where it is', 'in place'):
 # measured, the 1.5B model writes pick_place(obj, 'where it is') for "leave everything else where it is".
+# How each skill is called, added to an argument error so the repaired program can get the call right (measured:
+# Python's own "takes from 3 to 4 positional arguments but 10 were given" left the 1.5B writer's program unchanged).
+USAGE = {
+    "pick_place": "Usage: pick_place(obj, target) moves one detected object into one place; to move several "
+                  "objects, call it once per object in a loop: for obj in chosen: pick_place(obj, 'place_name').",
+    "get_color": "Usage: get_color(obj) with one detected object's name.",
+    "get_shape": "Usage: get_shape(obj) with one detected object's name.",
+    "get_size": "Usage: get_size(obj) with one detected object's name.",
+    "move_to": "Usage: move_to(x, y, z) in metres.",
+}
 STAY_WORDS = frozenset({"table", "where", "it", "is", "in", "on", "its", "place", "here", "stay", "original",
                         "spot", "position", "same", "leave", "keep", "as"})
 
@@ -144,7 +154,7 @@ class RobotAPI:
         try:
             return getattr(self, f"_{name}")(*args, **kwargs)
         except TypeError as exc:
-            raise SkillError("invalid_argument", f"{name}: {exc}") from None
+            raise SkillError("invalid_argument", f"{name}: {exc}. {USAGE.get(name, '')}".rstrip()) from None
 
     def _detect_objects(self, query: str = "") -> list[str]:
         if not isinstance(query, str):
@@ -154,8 +164,17 @@ class RobotAPI:
         return [d.id for d in detections]
 
     def _detection(self, obj: Any, skill: str) -> Detection:
-        """What the camera knows about an object (perception queries never ask the LM)."""
-        name = self._ground(obj, self.object_names(), skill, "unknown_object")
+        """What the camera knows about an object (perception queries never ask the LM). About anything the
+        camera does not see ('an elephant', 'the sky') the error says to ask a helper instead, which the LMulator
+        answers (measured: the 1.5B writer wrote get_color('an elephant') for 'the colour of an elephant')."""
+        try:
+            name = self._ground(obj, self.object_names(), skill, "unknown_object")
+        except SkillError as exc:
+            if exc.code != "unknown_object":
+                raise
+            raise SkillError(exc.code, f"{exc.message}. {skill} only asks the camera about a detected object; for "
+                                       f"something not on the table write a helper function such as "
+                                       f"{skill.removeprefix('get_')}_of({obj!r}) instead") from None
         return self._known[name]
 
     def _get_color(self, obj: str) -> str:
@@ -190,12 +209,23 @@ class RobotAPI:
             self.on_grounding({"skill": skill, "given": given, "grounded": grounded})
         return grounded
 
-    def _pick_place(self, obj: str, target: str, speed: float | None = None) -> str:
+    def _pick_place(self, obj: Any, target: Any, speed: float | None = None) -> str:
+        objects = self.object_names()
+        if isinstance(obj, (list, tuple)) and obj and all(isinstance(o, str) for o in obj):
+            # pick_place(['apple', 'pear'], 'bowl'): each object, one motion each, reported as one grounding
+            if self.on_grounding is not None:
+                self.on_grounding({"skill": "pick_place", "given": list(obj), "grounded": list(obj), "by": "list"})
+            return "; ".join(self._pick_place(member, target, speed) for member in obj)
+        if self._swapped(obj, target, objects):
+            # pick_place('bowl', 'apple'): the place first and the object second is unambiguous; fixed and reported
+            if self.on_grounding is not None:
+                self.on_grounding({"skill": "pick_place", "given": [obj, target], "grounded": [target, obj],
+                                   "by": "order"})
+            return self._pick_place(target, obj, speed)
         for label, value in (("obj", obj), ("target", target)):
             if not isinstance(value, str) or not value.strip():
                 raise SkillError("invalid_argument", f"pick_place {label} must be a non-empty name, got {value!r}")
         scaling = self.config.velocity_scaling if speed is None else check_velocity_scaling(speed)
-        objects = self.object_names()
         members = plural_members(obj, objects) if ground_name(obj, objects) is None else []
         if members:  # pick_place('tomatoes', 'pot'): each tomato, one motion each, reported as one grounding
             if self.on_grounding is not None:
@@ -215,6 +245,18 @@ class RobotAPI:
         self.backend.pick_place(obj, target, scaling)
         self.done.append((obj, target))
         return f"placed {obj} in {target}"
+
+    def _swapped(self, obj: Any, target: Any, objects: list[str]) -> bool:
+        """Whether the arguments are a place and then an object (or objects): the first names a place and no
+        object, the second names objects and no place, so the order can only be a mistake."""
+        if not isinstance(obj, str):
+            return False
+        places = self.places()
+        targets = target if isinstance(target, (list, tuple)) else [target]
+        if not targets or not all(isinstance(t, str) for t in targets):
+            return False
+        return (ground_name(obj, places) is not None and ground_name(obj, objects) is None
+                and all(ground_name(t, objects) is not None and ground_name(t, places) is None for t in targets))
 
     def _move_to(self, x: float, y: float, z: float, speed: float | None = None) -> str:
         try:
