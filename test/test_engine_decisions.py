@@ -538,6 +538,8 @@ def test_a_target_naming_a_property_no_place_has_is_never_resolved():
     assert resolution_options("bin", places) == ["trash_bin", "recycling_bin"]
     assert resolution_options("碗", places) == places
     assert resolution_options("purple box", places) == []  # 'box' exists, a purple one does not
+    assert resolution_options("blue bucket", places) == ["blue_bowl"]  # another word for the kind of place
+    assert resolution_options("red_container", places) == ["red_bowl"]
     assert resolution_options("yellow_bowl", places) == []
     llm = ScriptedLLM([fenced("pick_place('cheese', 'purple box')\nanswer = 'ok'")], {})
     backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin"), motion_s=0.0)
@@ -613,3 +615,16 @@ def test_a_repair_that_returns_the_same_program_is_not_run_again():
     assert len(runs) == 1  # the copy was not executed
     assert "The failing line: pick_place('unicorn', 'box')" in llm.calls[1][-1]["content"]
     assert "same program again" in llm.calls[2][-1]["content"]
+
+
+def test_a_program_that_defines_a_robot_function_is_repaired_not_run():
+    shadowing = ("def pick_place(obj, target):\n    print(obj, target)\n\n"
+                 "pick_place('ham', 'box')\nanswer = 'done'")
+    fixed = "pick_place('ham', 'box')\nanswer = 'done'"
+    llm = ScriptedLLM([fenced(shadowing), fenced(fixed)], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("put the ham in the box")
+    assert result.success, result.error
+    assert backend.motions == [("ham", "box")]
+    repair = [e for e in result.trace if e.kind == "repair"][0]
+    assert "defines pick_place, which the robot provides" in repair.detail["error"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 _ARTICLES = {"the", "a", "an"}
+# Colour words: a target with a colour no place has is a property that does not exist here, never guessed.
+COLOUR_WORDS = frozenset({"red", "orange", "yellow", "green", "blue", "purple", "violet", "pink", "brown",
+                          "black", "white", "gray", "grey", "silver", "gold", "beige", "cyan", "magenta"})
 
 
 def name_tokens(name: str) -> list[str]:
@@ -63,11 +66,17 @@ def resolution_options(given: str, places: list[str]) -> list[str]:
     """The places a model may choose from for a target that is not a place, or [] when it must stay an error.
 
     Several places contain all its words ('bin' -> recycling_bin, trash_bin, compost_bin): those. None of its words
-    is in any place ('碗', 'where the rubbish goes'): every place. Some of its words are in a place but others in
-    none ('purple box' where only 'box' exists): it names a property no place has, so it is not guessed."""
+    is in any place ('碗', 'where the rubbish goes'): every place. Some of its words are in a place and the others
+    are a colour no place has ('purple box' where only 'box' exists): it names a property no place has, so it is
+    not guessed. Otherwise the others are another word for the kind of place ('red bucket' where red_bin exists):
+    the places that have all its known words."""
     containing = candidates_for(given, places)
     if len(containing) >= 2:
         return containing
     words = set(name_tokens(given))
     known = {w for p in places for w in name_tokens(p)}
-    return list(places) if words and not words & known else []
+    if words and not words & known:
+        return list(places)
+    if not words or (words - known) & COLOUR_WORDS:
+        return []
+    return [p for p in places if words & known <= set(name_tokens(p))]

@@ -39,6 +39,7 @@ from coc_ros.core.types import (
     LimitExceeded,
     Limits,
     Mode,
+    ProgramError,
     RunResult,
     TraceEvent,
 )
@@ -63,6 +64,19 @@ def _code_of(program: str) -> str:
         return ast.dump(ast.parse(program))
     except SyntaxError:
         return program.strip()
+
+
+def _check_no_shadowing(tree: ast.AST, functions: frozenset[str]) -> None:
+    """A program must call the robot's functions, not define its own with the same names (measured: a repaired
+    program defined `pick_place` to print and `detect_objects` to return a list it made up, so nothing moved)."""
+    defined = sorted({node.name for node in ast.walk(tree)
+                      if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in functions}
+                     | {node.id for node in ast.walk(tree)
+                        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in functions})
+    if defined:
+        raise ProgramError(f"the program defines {', '.join(defined)}, which the robot provides: call "
+                           f"{'it' if len(defined) == 1 else 'them'}, do not define or assign "
+                           f"{'it' if len(defined) == 1 else 'them'}")
 
 
 def _with_note(exc: CocError, note: str) -> CocError:
@@ -344,6 +358,8 @@ class _Run:
             self._simulate_program()
             return
         check_program(parsed.tree)  # static sandbox check, also done by the worker; fail before starting it
+        if self.engine.robot is not None:
+            _check_no_shadowing(parsed.tree, self.engine.robot.functions)
         self._run_in_sandbox(mode)
 
     def _simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str],
