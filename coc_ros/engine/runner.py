@@ -254,7 +254,7 @@ class _Run:
         places = self.places = robot.places() if robot is not None else None
         examples = list(self.fewshot.coc_examples) or list(
             load_examples("robot_examples" if robot is not None else "general_examples"))
-        seen = describe_seen([(d.id, d.color, d.class_id) for d in robot.seen()]) if robot is not None else ""
+        seen = self._seen() if robot is not None else ""
         messages = coc_messages(with_seen(self.question, seen), examples, places)
         if robot is not None:
             robot.on_grounding = lambda fix: self.emit("grounding", "system", detail=fix)
@@ -265,12 +265,13 @@ class _Run:
         failed: dict[str, CocError] = {}  # syntax tree of each program that failed -> its error
         while True:
             try:
-                if _code_of(self.result.program) in failed:
+                copied = failed.get(_code_of(self.result.program))
+                if copied is not None:
                     # Greedy decoding often answers a repair request with the failed program unchanged (measured
                     # on the dev split: colour_match came back identical twice). Running it again would only
                     # repeat the error, so the round is spent on asking again with the copy pointed out.
-                    raise _with_note(failed[_code_of(self.result.program)], "your corrected program was the same "
-                                     "program again: change the part that causes this error")
+                    raise _with_note(copied, "your corrected program was the same program again: change the part "
+                                             "that causes this error")
                 self._execute_program(mode)
             except CocError as exc:
                 if not (robot is not None and techniques.repair and exc.kind in REPAIRABLE
@@ -312,12 +313,15 @@ class _Run:
                 run_id=self.result.run_id, question=self.question, program=self.result.program, line=0,
                 source=f"pick_place(obj, {given!r})", kind="call", expression=f"place_meant_by({given!r})", state={},
                 hints={"decision": "name", "helper": "place_meant_by", "args": [given], "options": options,
-                       "grammar": True, "describe": False, "seen": describe_seen(
-                           [(d.id, d.color, d.class_id) for d in self.engine.robot.seen()])}))
+                       "grammar": True, "describe": False, "seen": self._seen()}))
             meant = parse_literal(reply.value, "call")
         except (CocError, ValueError):
             return None
         return meant if meant in places else None
+
+    def _seen(self) -> str:
+        """What the camera reports, as the program writer and the name decisions are shown it."""
+        return describe_seen([(d.id, d.color, d.class_id) for d in self.engine.robot.seen()])
 
     def _asks_to_act(self) -> bool:
         """Whether the instruction asks for motion (not only an answer): the model's Yes/No log-odds where the
@@ -425,7 +429,7 @@ class _Run:
             # The camera's view goes with it: a place described by colour or kind needs the objects' colours.
             objects = robot.object_names()
             hints["options"] = objects if hints.get("role") == "object" else (self.places or objects)
-            hints["seen"] = describe_seen([(d.id, d.color, d.class_id) for d in robot.seen()])
+            hints["seen"] = self._seen()
         objects = robot.detected  # peers only from what the program already looked at: no extra camera call
         args = hints.get("args") or []
         if hints.get("decision") in ("bool", "choice") and args and args[0] in objects:
