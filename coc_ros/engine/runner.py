@@ -74,9 +74,9 @@ def _check_no_shadowing(tree: ast.AST, functions: frozenset[str]) -> None:
                      | {node.id for node in ast.walk(tree)
                         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in functions})
     if defined:
-        raise ProgramError(f"the program defines {', '.join(defined)}, which the robot provides: call "
-                           f"{'it' if len(defined) == 1 else 'them'}, do not define or assign "
-                           f"{'it' if len(defined) == 1 else 'them'}")
+        them = "it" if len(defined) == 1 else "them"
+        raise ProgramError(f"the program defines {', '.join(defined)}, which the robot provides: call {them}, "
+                           f"do not define or assign {them}")
 
 
 def _with_note(exc: CocError, note: str) -> CocError:

@@ -19,8 +19,6 @@ GroundingListener = Callable[[dict[str, Any]], None]
 # or None to let the error stand (see names.resolution_options). The engine answers with a grammar-constrained
 # model choice.
 TargetResolver = Callable[[str, list[str]], "str | None"]
-# A pick_place target made only of these words means "leave it where it is" ('table', 'where it is', 'in place'):
-# measured, the 1.5B model writes pick_place(obj, 'where it is') for "leave everything else where it is".
 # How each skill is called, added to an argument error so the repaired program can get the call right (measured:
 # Python's own "takes from 3 to 4 positional arguments but 10 were given" left the 1.5B writer's program unchanged).
 USAGE = {
@@ -31,6 +29,8 @@ USAGE = {
     "get_size": "Usage: get_size(obj) with one detected object's name.",
     "move_to": "Usage: move_to(x, y, z) in metres.",
 }
+# A pick_place target made only of these words means "leave it where it is" ('table', 'where it is', 'in place'):
+# measured, the 1.5B model writes pick_place(obj, 'where it is') for "leave everything else where it is".
 STAY_WORDS = frozenset({"table", "where", "it", "is", "in", "on", "its", "place", "here", "stay", "original",
                         "spot", "position", "same", "leave", "keep", "as"})
 
@@ -199,28 +199,29 @@ class RobotAPI:
         if options and self.resolve_target is not None:
             meant = self.resolve_target(given, options)
             if meant in options:
-                if self.on_grounding is not None:
-                    self.on_grounding({"skill": skill, "given": given, "grounded": meant, "by": "model"})
+                self._report({"skill": skill, "given": given, "grounded": meant, "by": "model"})
                 return meant
         if grounded is None:
             kind = "object" if code == "unknown_object" else "target"
             raise SkillError(code, f"{skill}: no {kind} named {given!r}; valid names: {', '.join(candidates)}")
-        if grounded != given and self.on_grounding is not None:
-            self.on_grounding({"skill": skill, "given": given, "grounded": grounded})
+        if grounded != given:
+            self._report({"skill": skill, "given": given, "grounded": grounded})
         return grounded
+
+    def _report(self, fix: dict[str, Any]) -> None:
+        """Tell the listener (the engine's trace) about a name fixed without the writer."""
+        if self.on_grounding is not None:
+            self.on_grounding(fix)
 
     def _pick_place(self, obj: Any, target: Any, speed: float | None = None) -> str:
         objects = self.object_names()
         if isinstance(obj, (list, tuple)) and obj and all(isinstance(o, str) for o in obj):
             # pick_place(['apple', 'pear'], 'bowl'): each object, one motion each, reported as one grounding
-            if self.on_grounding is not None:
-                self.on_grounding({"skill": "pick_place", "given": list(obj), "grounded": list(obj), "by": "list"})
+            self._report({"skill": "pick_place", "given": list(obj), "grounded": list(obj), "by": "list"})
             return "; ".join(self._pick_place(member, target, speed) for member in obj)
         if self._swapped(obj, target, objects):
             # pick_place('bowl', 'apple'): the place first and the object second is unambiguous; fixed and reported
-            if self.on_grounding is not None:
-                self.on_grounding({"skill": "pick_place", "given": [obj, target], "grounded": [target, obj],
-                                   "by": "order"})
+            self._report({"skill": "pick_place", "given": [obj, target], "grounded": [target, obj], "by": "order"})
             return self._pick_place(target, obj, speed)
         for label, value in (("obj", obj), ("target", target)):
             if not isinstance(value, str) or not value.strip():
@@ -228,8 +229,7 @@ class RobotAPI:
         scaling = self.config.velocity_scaling if speed is None else check_velocity_scaling(speed)
         members = plural_members(obj, objects) if ground_name(obj, objects) is None else []
         if members:  # pick_place('tomatoes', 'pot'): each tomato, one motion each, reported as one grounding
-            if self.on_grounding is not None:
-                self.on_grounding({"skill": "pick_place", "given": obj, "grounded": members, "by": "plural"})
+            self._report({"skill": "pick_place", "given": obj, "grounded": members, "by": "plural"})
             return "; ".join(self._pick_place(member, target, speed) for member in members)
         obj = self._ground(obj, objects, "pick_place", "unknown_object")
         places = self.places()
