@@ -10,7 +10,8 @@ from coc_ros.bench.robot_tasks import TaskError, _parse_task, get_task, load_tas
 from coc_ros.sim.scene import available_scenes, load_scene
 
 DEV, HELDOUT, FRESH, BLIND = load_tasks("dev"), load_tasks("heldout"), load_tasks("fresh"), load_tasks("blind")
-ALL = DEV + HELDOUT + FRESH + BLIND
+SEALED = load_tasks("sealed")
+ALL = DEV + HELDOUT + FRESH + BLIND + SEALED
 
 
 def test_suite_shape():
@@ -54,10 +55,26 @@ def test_blind_split_is_mostly_on_scenes_of_its_own():
         assert not set(load_scene(s).object_names) & others, s
 
 
-@pytest.mark.parametrize("task", BLIND, ids=lambda t: t.name)
-def test_blind_tasks_put_at_most_four_objects_in_a_container(task):
-    """No acceptable outcome of a blind task needs more than four objects in one container (five in one 20 cm tray
-    made the physics fragile)."""
+def test_sealed_split_is_mostly_on_scenes_of_its_own():
+    assert len(SEALED) >= 10 and {t.split for t in SEALED} == {"sealed"}
+    new_scenes = {t.scene for t in SEALED} - {t.scene for t in DEV + HELDOUT + FRESH + BLIND}
+    assert new_scenes == {"bakery", "camping"}
+    assert all(sum(t.scene == s for t in SEALED) >= 4 for s in new_scenes)
+    assert sum(t.scene in new_scenes for t in SEALED) >= len(SEALED) - 2
+    kinds = {k for t in SEALED for k in t.kinds}
+    assert {"attribute", "category", "colour_shape", "negation", "counting", "description", "chinese"} <= kinds
+    assert sum(bool({"chinese", "german", "spanish"} & set(t.kinds)) for t in SEALED) >= 2
+    assert all(t.answer for t in SEALED if "counting" in t.kinds)
+    # its new scenes share no object name with any other scene
+    for s in new_scenes:
+        others = {n for o in available_scenes() if o != s for n in load_scene(o).object_names}
+        assert not set(load_scene(s).object_names) & others, s
+
+
+@pytest.mark.parametrize("task", BLIND + SEALED, ids=lambda t: t.name)
+def test_blind_and_sealed_tasks_put_at_most_four_objects_in_a_container(task):
+    """No acceptable outcome of a blind or sealed task needs more than four objects in one container (five in one
+    20 cm tray made the physics fragile)."""
     scene = load_scene(task.scene)
     allowed = task.expected(scene)
     per_place = {c: sum(c in places for places in allowed.values()) for c in scene.container_names}

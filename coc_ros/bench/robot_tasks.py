@@ -1,13 +1,14 @@
 """Natural-language robot tasks over the simulated scenes: loaded from data files, scored by declarative rules.
 
 Tasks live in `bench/data/robot_tasks.yaml` (development split), `bench/data/robot_tasks_heldout.yaml` (held-out:
-nothing is tuned on it; see the rule at its top), `bench/data/robot_tasks_fresh.yaml` (fresh: a second held-out
-set, mostly on scenes no prompt was written against, under the same rule and reported separately) and
+nothing is tuned on it; see the rule at its top), `bench/data/robot_tasks_fresh.yaml` (fresh: a second held-out set,
+mostly on scenes no prompt was written against, under the same rule and reported separately),
 `bench/data/robot_tasks_blind.yaml` (blind: a third held-out set, written without seeing the engine's prompts or
-few-shot programs, mostly on two more new scenes; the tuner never reads it, reported separately). Scorers read
-only the simulator's final `world_state()` (object -> container/'table'/...), the scene's scorer-only attributes
-(vegan, recyclable, material, ...; perception never sees them) and, for counting tasks, what the robot said. Where
-common sense allows two answers the rules accept both.
+few-shot programs, mostly on two more new scenes; the tuner never reads it, reported separately) and
+`bench/data/robot_tasks_sealed.yaml` (sealed: a fourth held-out set under the blind split's rule, on two further new
+scenes, never tuned on, reported separately). Scorers read only the simulator's final `world_state()` (object ->
+container/'table'/...), the scene's scorer-only attributes (vegan, recyclable, material, ...; perception never sees
+them) and, for counting tasks, what the robot said. Where common sense allows two answers the rules accept both.
 
 Reference programs use the robot API: `detect_objects()`, `pick_place(obj, target)`, `say(text)`,
 `get_color(obj)`, `get_shape(obj)` (the detected class: cube, can, ...), and semantic helpers such as
@@ -30,9 +31,9 @@ from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
 from coc_ros.sim.scene import Scene, load_scene
 
 Allowed = dict[str, set[str]]
-SPLITS = ("dev", "heldout", "fresh", "blind")
+SPLITS = ("dev", "heldout", "fresh", "blind", "sealed")
 _FILES = {"dev": "robot_tasks.yaml", "heldout": "robot_tasks_heldout.yaml", "fresh": "robot_tasks_fresh.yaml",
-          "blind": "robot_tasks_blind.yaml"}
+          "blind": "robot_tasks_blind.yaml", "sealed": "robot_tasks_sealed.yaml"}
 _SPEC_KEYS = {"name", "color", "shape", "category"}  # what the camera knows; other keys are scene attributes
 
 
@@ -126,8 +127,8 @@ def numbers_in(text: str) -> set[int]:
 # -- loading ---------------------------------------------------------------------------------------------------
 
 def load_tasks(split: str = "dev") -> list[RobotTask]:
-    """The tasks of one split ('dev', 'heldout', 'fresh', 'blind') or of all of them ('all'); every task is validated
-    against its scene."""
+    """The tasks of one split ('dev', 'heldout', 'fresh', 'blind', 'sealed') or of all of them ('all'); every task is
+    validated against its scene."""
     if split == "all":
         return [t for s in SPLITS for t in load_tasks(s)]
     if split not in SPLITS:
