@@ -13,8 +13,10 @@ import re
 import shutil
 import signal
 import sys
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable
@@ -185,6 +187,34 @@ class RosClient:
 
     def close(self) -> None:
         self._client.close()
+
+
+@contextlib.contextmanager
+def spinning_node(tmp: Path, request: pytest.FixtureRequest, name: str,
+                      threads: int = 1) -> Iterator[tuple[NodeProcs, Any, Any, Any]]:
+    """Node processes on a private domain plus a node in this test process, spun in the background with `threads`
+    executor threads: (procs, node, context, executor). Teardown is bounded (it once hung a run, not reproduced)
+    and asserts that every node process exited cleanly."""
+    import rclpy
+    from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+
+    procs = NodeProcs(tmp, request)
+    os.environ.update(procs.env)
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node(name, context=context)
+    executor = (MultiThreadedExecutor(num_threads=threads, context=context) if threads > 1
+                else SingleThreadedExecutor(context=context))
+    executor.add_node(node)
+    threading.Thread(target=executor.spin, daemon=True).start()
+    try:
+        yield procs, node, context, executor
+    finally:
+        executor.shutdown(timeout_sec=5)
+        node.destroy_node()
+        rclpy.try_shutdown(context=context)
+        codes = procs.close()
+    assert all(c in (0, None) for c in codes.values()), codes
 
 
 def read_bag(path: str | Path) -> dict[str, list[Any]]:

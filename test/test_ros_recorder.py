@@ -10,53 +10,31 @@ Run: .venv/bin/python -m pytest -q test/test_ros_recorder.py
 from __future__ import annotations
 
 import json
-import threading
+from types import SimpleNamespace
 
 import pytest
 
-from ros_harness import NodeProcs, read_bag, trace_from_bag, wait_until
+from ros_harness import read_bag, spinning_node, trace_from_bag, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
 def ros(tmp_path_factory, request):
-    import os
-
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
     from std_msgs.msg import String
 
     from coc_ros.msg import TraceEvent
     from coc_ros.ros.qos import trace_qos
 
     tmp = tmp_path_factory.mktemp("recorder")
-    procs = NodeProcs(tmp, request)
-    os.environ.update(procs.env)
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("recorder_test", context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    threading.Thread(target=executor.spin, daemon=True).start()
-    closed: list[str] = []
-    node.create_subscription(String, "/coc/recorder/closed", lambda m: closed.append(m.data), 10)
-    trace = node.create_publisher(TraceEvent, "/coc/trace", trace_qos())
-    procs.start("recorder", {"bag_dir": str(tmp / "bags"), "close_grace_s": 0.1, "state_wait_s": 2.0})
-    wait_until(lambda: trace.get_subscription_count() > 0 and node.count_publishers("/coc/recorder/closed") > 0,
-               20, "the recorder on /coc/trace")
-
-    class Ros:
-        pass
-
-    r = Ros()
-    r.procs, r.node, r.trace, r.closed, r.tmp = procs, node, trace, closed, tmp
-    yield r
-    executor.shutdown(timeout_sec=5)  # bounded: this teardown once hung a run (not reproduced)
-    node.destroy_node()
-    rclpy.try_shutdown(context=context)
-    codes = procs.close()
-    assert all(c in (0, None) for c in codes.values()), codes
+    with spinning_node(tmp, request, "recorder_test") as (procs, node, _, _):
+        closed: list[str] = []
+        node.create_subscription(String, "/coc/recorder/closed", lambda m: closed.append(m.data), 10)
+        trace = node.create_publisher(TraceEvent, "/coc/trace", trace_qos())
+        procs.start("recorder", {"bag_dir": str(tmp / "bags"), "close_grace_s": 0.1, "state_wait_s": 2.0})
+        wait_until(lambda: trace.get_subscription_count() > 0 and node.count_publishers("/coc/recorder/closed") > 0,
+                   20, "the recorder on /coc/trace")
+        yield SimpleNamespace(procs=procs, node=node, trace=trace, closed=closed, tmp=tmp)
 
 
 def _event(run_id: str, step: int, kind: str, detail: dict | None = None):

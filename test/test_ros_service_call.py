@@ -14,43 +14,20 @@ import json
 import signal
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
-from ros_harness import NodeProcs, wait_until
+from ros_harness import spinning_node, wait_until
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
 def ros(tmp_path_factory, request):
-    import os
-
-    import rclpy
-    from rclpy.executors import MultiThreadedExecutor
-
     tmp = tmp_path_factory.mktemp("service_call")
-    procs = NodeProcs(tmp, request)
-    os.environ.update(procs.env)
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("service_call_test", context=context)
-    executor = MultiThreadedExecutor(num_threads=4, context=context)
-    executor.add_node(node)
-    spin = threading.Thread(target=executor.spin, daemon=True)
-    spin.start()
-
-    class Ros:
-        pass
-
-    r = Ros()
-    r.procs, r.node, r.context, r.executor, r.tmp = procs, node, context, executor, tmp
-    yield r
-    executor.shutdown(timeout_sec=5)  # bounded: this teardown once hung a run (not reproduced)
-    node.destroy_node()
-    rclpy.try_shutdown(context=context)
-    codes = procs.close()
-    assert all(c in (0, None) for c in codes.values()), codes
+    with spinning_node(tmp, request, "service_call_test", threads=4) as (procs, node, context, executor):
+        yield SimpleNamespace(procs=procs, node=node, context=context, executor=executor, tmp=tmp)
 
 
 def _caller(node, name: str, heartbeat_topic: str, **options):
