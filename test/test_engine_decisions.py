@@ -272,22 +272,6 @@ def test_the_intent_check_accepts_a_reprompted_program_that_acts():
     assert backend.world["ham"] == "trash_bin"
 
 
-def test_the_intent_reprompt_shows_what_the_programs_checks_returned():
-    """A program whose conditions never held is shown their values, so the writer can see which one to change."""
-    picky = fenced("for obj in detect_objects():\n    if is_vegan(obj) and get_color(obj) == 'blue':\n"
-                   "        pick_place(obj, 'box')\nanswer = 'ok'")
-    scores = {"Pack the vegan food.": {"Yes": 1.0, "No": -1.0},
-              **yes_no({"ham": -3.0, "bread": 2.0, "red_apple": 2.0})}
-    engine, backend, _ = robot_engine([picky, fenced("pick_place('red_apple', 'box')\nanswer = 1")], scores,
-                                      objects={"ham": "table", "bread": "table", "red_apple": "table"})
-    result = engine.run("Pack the vegan food.")
-    message = next(e.detail["message"] for e in result.trace if e.kind == "intent")
-    assert "is_vegan('bread') = True" in message and "is_vegan('ham') = False" in message
-    assert "get_color('red_apple') = 'red'" in message and "get_color('ham')" not in message  # `and` short-cut
-    assert result.success, result.error
-    assert backend.world["red_apple"] == "box"
-
-
 def test_a_question_needs_no_motion():
     scores = {"How many things are on the table?": {"Yes": -2.0, "No": 0.0}}
     engine, _, _ = robot_engine([fenced("answer = len(detect_objects())")], scores)

@@ -226,15 +226,10 @@ def repair_request(instruction: str, error: str, objects: list[str], places: lis
             "Use only the valid names.")
 
 
-def intent_request(instruction: str, found: list[str] | None = None) -> str:
-    """The re-prompt for a program that made no motion although the instruction asks for one, with what its
-    checks returned (`findings`): without them the 1.5B writer answered with the same program, whose colour test
-    copied from the container's description matched no object."""
-    checks = (f"Your program's checks returned: {'; '.join(found)}. None of them chose an object to move: a "
-              "condition that is never true (a colour or label no object has, a question that is False for every "
-              "object) must change.\n") if found else ""
+def intent_request(instruction: str) -> str:
+    """The re-prompt for a program that made no motion although the instruction asks for one."""
     return (f"Question: {instruction}\nThis instruction asks the robot to do something, but your program made no "
-            f"robot motion.\n{checks}Write a program that performs it with pick_place calls on the detected objects.")
+            "robot motion. Write a program that performs it with pick_place calls on the detected objects.")
 INTENT_SYSTEM = ("You read instructions given to a robot arm. Answer Yes if the instruction asks the robot to move, "
                  "put, place, sort, prepare or arrange objects; answer No if it only asks a question or for "
                  "information.")

@@ -95,27 +95,6 @@ def _failing_line(error: str, program: str) -> str:
     return ""
 
 
-CAMERA_QUERIES = ("get_color", "get_shape", "get_size")
-MAX_FINDINGS = 24
-
-
-def findings(trace: list[TraceEvent], since: int) -> list[str]:
-    """What the program's checks returned from step `since` on: each helper the LMulator answered and each camera
-    query, once ("is_toy('kite') = True", "get_color('kite') = 'red'"). Shown to the writer when its program moved
-    nothing, so it can see which condition never held (a colour no object has, a helper that said False to all)."""
-    found: list[str] = []
-    for event in trace[since:]:
-        detail = event.detail or {}
-        for call in detail.get("lm_calls", []):
-            if call.get("helper"):
-                args = ", ".join(repr(a) for a in call.get("args", []))
-                found.append(f"{call['helper']}({args}) = {call.get('value')}")
-        for call in detail.get("robot_calls", []):
-            if call.get("skill") in CAMERA_QUERIES and "result" in call:
-                found.append(f"{call['skill']}({', '.join(call.get('args', []))}) = {call['result']}")
-    return list(dict.fromkeys(found))[:MAX_FINDINGS]
-
-
 def extract_text_answer(text: str) -> str:
     """The final answer of a direct/CoT reply: the last 'the answer is X' / 'Answer: X', else the last line."""
     matches = _ANSWER_RE.findall(text)
@@ -293,7 +272,6 @@ class _Run:
                     # repeat the error, so the round is spent on asking again with the copy pointed out.
                     raise _with_note(copied, "your corrected program was the same program again: change the part "
                                              "that causes this error")
-                program_step = len(self.result.trace)
                 self._execute_program(mode)
             except CocError as exc:
                 if not (robot is not None and techniques.repair and exc.kind in REPAIRABLE
@@ -317,7 +295,7 @@ class _Run:
                 err.kind = "intent"
                 raise err
             intent_retries += 1
-            feedback = intent_request(self.question, findings(self.result.trace, program_step))
+            feedback = intent_request(self.question)
             self.emit("intent", "system", detail={"message": feedback})
             messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
                                    {"role": "user", "content": feedback}]
