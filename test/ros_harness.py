@@ -7,13 +7,13 @@ directory goes.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import signal
 import sys
-import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -191,7 +191,7 @@ class RosClient:
 
 @contextlib.contextmanager
 def spinning_node(tmp: Path, request: pytest.FixtureRequest, name: str,
-                      threads: int = 1) -> Iterator[tuple[NodeProcs, Any, Any, Any]]:
+                  threads: int = 1) -> Iterator[tuple[NodeProcs, Any, Any, Any]]:
     """Node processes on a private domain plus a node in this test process, spun in the background with `threads`
     executor threads: (procs, node, context, executor). Teardown is bounded (it once hung a run, not reproduced)
     and asserts that every node process exited cleanly."""
