@@ -3,12 +3,13 @@ reasoning bench by BBH's targets. Scripted LMs make the outcome known in advance
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from coc_ros.bench import bbh
 from coc_ros.bench.reasoning import run_reasoning_bench
-from coc_ros.bench.robot import Row, run_robot_bench
+from coc_ros.bench.robot import Row, code_version, run_robot_bench
 from coc_ros.bench.robot_tasks import get_task
 from coc_ros.llm.scripted import ScriptedLLM
 
@@ -29,11 +30,31 @@ def test_robot_bench_scores_by_final_world_state(tmp_path):
     assert not by_mode["direct"]["success"] and by_mode["direct"]["world"]["soda_can"] == "recycling_bin"
     assert summary["dev"]["coc-interweave"]["success_rate"] == 100.0 and summary["dev"]["direct"]["success_rate"] == 0.0
     assert {r["task"] for r in data["results"]} == {"recycle_bottle"} and data["results"][0]["model"] == "scripted"
+    assert {r["code"] for r in data["results"]} == {code_version()}
     assert (tmp_path / "robot_contact_sheet.png").stat().st_size > 1000
     # resumable: a rerun finds every record done and calls no model (the script is used up)
     again = run_robot_bench(ScriptedLLM([]), tasks=[task], rows=[Row("coc-interweave"), Row("direct")], seeds=1,
                             out=out)
     assert again == summary and len(json.loads(out.read_text())["results"]) == 2
+
+
+def test_code_version_names_the_checkout_or_the_installed_package(monkeypatch):
+    """A record says which code ran it: in this git checkout the current commit (plus '-dirty' when files differ),
+    and the installed version where git cannot answer."""
+    import re
+    import subprocess
+
+    from coc_ros.bench import robot
+
+    head = subprocess.run(["git", "rev-parse", "--short=7", "HEAD"], capture_output=True, text=True,
+                          cwd=Path(robot.__file__).resolve().parents[2]).stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{7,}(-dirty)?", code_version()) and code_version().startswith(head)
+
+    def no_git(*args, **kwargs):
+        raise OSError("git: not found")
+
+    monkeypatch.setattr(robot.subprocess, "run", no_git)
+    assert code_version().startswith("coc_ros ")
 
 
 def test_reasoning_bench_scores_against_bbh_targets(tmp_path):

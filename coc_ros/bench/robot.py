@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import inspect
 import json
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -90,10 +91,34 @@ class RobotResult:
     model: str
     decisions: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # LMulator calls, for the report
     program: str = ""  # the program that ran last (after any repair), so a failure can be read without a rerun
+    code: str = ""  # which code ran it (code_version); "" in records written before the field existed
 
     @property
     def key(self) -> tuple[str, str, int, str]:
         return (self.task, self.mode, self.seed, self.model)
+
+
+def code_version() -> str:
+    """Which code produced a record: the checkout's commit ('-dirty' when tracked files differ from it, e.g. a
+    prompt being tried; tags are ignored, so it is always a commit), else the installed package version. The
+    benchmark resumes from the records already in its file, so one file can hold runs of several commits; each
+    record says which."""
+    root = Path(__file__).resolve().parents[2]
+    if (root / "package.xml").is_file():
+        try:
+            described = subprocess.run(
+                ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=7", "--exclude=*"],
+                capture_output=True, text=True, timeout=10)
+            if described.returncode == 0 and described.stdout.strip():
+                return described.stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"coc_ros {version('coc_ros')}"
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def model_checksum(llm: Any) -> str:
@@ -206,7 +231,7 @@ def run_robot_bench(llm: LLMClient, *, tasks: list[RobotTask] | None = None, row
     tasks = tasks or load_tasks("all")
     rows = rows or [Row(m) for m in MODES]
     check_rows(rows)
-    model = model_checksum(llm)
+    model, code = model_checksum(llm), code_version()
     cached = CachingLLM(llm)  # greedy decoding: an identical prompt gives an identical reply, so replay it
     keeps_capabilities = all(supports(cached, c) or not supports(llm, c) for c in (OptionScorer, ConstrainedDecoder))
     shared: Any = cached if keeps_capabilities else llm
@@ -224,7 +249,8 @@ def run_robot_bench(llm: LLMClient, *, tasks: list[RobotTask] | None = None, row
         for i, (task, seed, row) in enumerate(todo, 1):
             progress.update(bar, description=f"{task.name[:28]:<28} s{seed} {row.name:<26}")
             results = [r for r in results if r.key != (task.name, row.name, seed, model)]
-            record = _run_one(shared, task, seed, row, perception, image_dir, model, SimSkillBackend)
+            record = dataclasses.replace(_run_one(shared, task, seed, row, perception, image_dir, model,
+                                                  SimSkillBackend), code=code)
             results.append(record)
             _write(out, results)
             progress.advance(bar)
