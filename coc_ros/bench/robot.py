@@ -249,8 +249,7 @@ def run_robot_bench(llm: LLMClient, *, tasks: list[RobotTask] | None = None, row
         for i, (task, seed, row) in enumerate(todo, 1):
             progress.update(bar, description=f"{task.name[:28]:<28} s{seed} {row.name:<26}")
             results = [r for r in results if r.key != (task.name, row.name, seed, model)]
-            record = dataclasses.replace(_run_one(shared, task, seed, row, perception, image_dir, model,
-                                                  SimSkillBackend), code=code)
+            record = _run_one(shared, task, seed, row, perception, image_dir, model, code, SimSkillBackend)
             results.append(record)
             _write(out, results)
             progress.advance(bar)
@@ -272,7 +271,7 @@ def run_robot_bench(llm: LLMClient, *, tasks: list[RobotTask] | None = None, row
 
 
 def _run_one(llm: Any, task: RobotTask, seed: int, row: Row, perception: str, image_dir: Path, model: str,
-             backend_cls: Any) -> RobotResult:
+             code: str, backend_cls: Any) -> RobotResult:
     backend = backend_cls(task.scene, seed=task.seed + seed, perception=perception)
     robot = RobotAPI(backend, SafetyConfig(velocity_scaling=1.0))
     hits_before = getattr(llm, "hits", 0)
@@ -294,7 +293,7 @@ def _run_one(llm: Any, task: RobotTask, seed: int, row: Row, perception: str, im
                        success=score == 1.0, score=round(score, 3), answer=" | ".join(said)[:300], lm_calls=lm_calls,
                        cached_lm_calls=getattr(llm, "hits", 0) - hits_before, motions=robot.motions,
                        seconds=round(seconds, 2), world=world, error=error[:300], image=str(image), model=model,
-                       decisions=decisions(run) if run is not None else [],
+                       code=code, decisions=decisions(run) if run is not None else [],
                        program=(run.program or "")[:4000] if run is not None else "")
 
 
