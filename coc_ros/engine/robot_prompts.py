@@ -28,3 +28,8 @@ def describe_seen(objects: list[tuple[str, str, str]]) -> str:
     colors = ", ".join(repr(x) for x in dict.fromkeys(color for _, color, _ in objects if color))
     return (", ".join(shown) + "." + (f" get_shape returns one of {labels}." if labels else "")
             + (f" get_color returns one of {colors}." if colors else ""))
+
+
+def with_notes(request: str, notes: list[str]) -> str:
+    """A re-prompt plus what the engine found wrong in the program, one 'Note:' line each."""
+    return request + "".join(f"\nNote: {note}." for note in notes)

@@ -29,10 +29,12 @@ from coc_ros.engine.prompts import (
     repair_request,
     text_messages,
 )
-from coc_ros.engine.robot_prompts import describe_seen, with_seen
+from coc_ros.engine.robot_prompts import describe_seen, with_notes, with_seen
 from coc_ros.engine.shots import load_examples
 from coc_ros.engine.techniques import Techniques
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest, LMulatorProtocol
+from coc_ros.engine.program_checks import (as_helpers, impossible_comparisons, place_colours_used, quoted_variables,
+                                           unquote)
 from coc_ros.core.types import (
     Canceled,
     CocError,
@@ -141,6 +143,7 @@ class _Run:
         self.last_exchange: dict[str, Any] = {}
         self.memo: dict[tuple[str, str, str], SimReply] = {}  # pure helper calls answered once per run
         self.places: list[str] | None = None  # the robot's places, asked once per run (None without a robot)
+        self.check_values = False  # whether programs are checked against the camera's values before they run
         self.result = RunResult(run_id=run_id, question=question if len(question) <= 2000 else question[:2000] + "...",
                                 mode="", success=False)
 
@@ -252,6 +255,7 @@ class _Run:
         if mode == Mode.COC_PYTHON:  # the paper's "Python only" baseline: one program, run as written
             techniques = dataclasses.replace(techniques, repair=False, intent_check=False)
         places = self.places = robot.places() if robot is not None else None
+        self.check_values = robot is not None and techniques.repair
         examples = list(self.fewshot.coc_examples) or list(
             load_examples("robot_examples" if robot is not None else "general_examples"))
         seen = self._seen() if robot is not None else ""
@@ -295,7 +299,7 @@ class _Run:
                 err.kind = "intent"
                 raise err
             intent_retries += 1
-            feedback = intent_request(self.question)
+            feedback = with_notes(intent_request(self.question), self._copied_place_colours())
             self.emit("intent", "system", detail={"message": feedback})
             messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
                                    {"role": "user", "content": feedback}]
@@ -318,6 +322,52 @@ class _Run:
         except (CocError, ValueError):
             return None
         return meant if meant in places else None
+
+    def _check_perception_values(self) -> None:
+        """A comparison of get_color/get_shape with a value the camera never reports is a bug Python cannot see
+        (measured: `get_color(obj) != 'sweet'` moved every object, `get_shape(obj) == 'round'` none). One value
+        compared directly becomes the helper it means (recorded as a grounding event); anything else goes to
+        repair before any motion, with the values that exist."""
+        seen = self.engine.robot.seen()
+        colours, labels = {d.color for d in seen if d.color}, {d.class_id for d in seen if d.class_id}
+        program, rewrites = as_helpers(self.result.program, ast.parse(self.result.program), colours, labels)
+        if rewrites:
+            self.result.program = program
+            for record in rewrites:
+                self.emit("grounding", "system", line=record["line"], detail={
+                    "skill": "program", "given": record["given"], "grounded": record["grounded"], "by": "helper"})
+        problems = impossible_comparisons(ast.parse(self.result.program), colours, labels)
+        if problems:
+            raise ProgramError("; ".join(problems))
+
+    def _unquote_variables(self, tree: ast.AST) -> None:
+        """`pick_place('vegetables', 'fridge_tray')` after `vegetables = [...]`: the writer quoted its own list
+        (measured on the sealed split; the repaired programs kept the quotes). The fix is unambiguous, so it is
+        made in the program text and recorded as a grounding event, like a fixed name."""
+        constants = quoted_variables(tree, {"pick_place"})
+        if not constants:
+            return
+        fixed = unquote(self.result.program, constants)
+        try:
+            ast.parse(fixed)
+        except SyntaxError:
+            return
+        self.result.program = fixed
+        for node in constants:
+            self.emit("grounding", "system", line=node.lineno, detail={
+                "skill": "pick_place", "given": repr(node.value), "grounded": node.value, "by": "variable"})
+
+    def _copied_place_colours(self) -> list[str]:
+        """Notes for the intent re-prompt when a program that moved nothing chose objects by a colour in a
+        place's name: the colour describes where things go, not which things (measured on the blind split:
+        'the crate that's the colour of blueberries' became `get_color(obj) == 'blue'`)."""
+        try:
+            tree = ast.parse(self.result.program)
+        except SyntaxError:
+            return []
+        return [f"{colour!r} is the colour of the place {place}, where things go; it does not say which objects "
+                f"to move, so do not select objects with get_color(obj) == {colour!r}"
+                for colour, place in place_colours_used(tree, self.places or [])]
 
     def _seen(self) -> str:
         """What the camera reports, as the program writer and the name decisions are shown it."""
@@ -364,6 +414,9 @@ class _Run:
         check_program(parsed.tree)  # static sandbox check, also done by the worker; fail before starting it
         if self.engine.robot is not None:
             _check_no_shadowing(parsed.tree, self.engine.robot.functions)
+        if self.check_values:
+            self._unquote_variables(parsed.tree)
+            self._check_perception_values()
         self._run_in_sandbox(mode)
 
     def _simulate(self, kind: str, line: int, source: str, expression: str, state: dict[str, str],

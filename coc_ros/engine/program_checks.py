@@ -1,0 +1,179 @@
+"""Checks of a robot program against what the camera can report, read from its AST before and after it runs.
+
+A small program writer compares perception results with values the camera never returns (`get_color(obj) !=
+'sweet'`, `get_shape(obj) == 'round'`), and it copies the colour of a described container onto the objects
+(`get_color(obj) == 'blue'` for "the crate that's the colour of blueberries"). Python runs both without complaint:
+the first silently selects everything or nothing, the second nothing. These checks turn them into precise
+messages for the writer, so repair and the intent re-prompt say what to change instead of "try again".
+"""
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from coc_ros.core.names import COLOUR_WORDS, name_tokens
+
+PERCEPTION_QUERIES = {"get_color": "colour", "get_shape": "label"}  # robot queries -> what they return
+_POSITIVE = (ast.Eq, ast.In)
+_NEGATIVE = (ast.NotEq, ast.NotIn)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`get_color(obj) == 'red'`, `colour in ['red', 'blue']`: a perception query compared with literals."""
+    query: str  # get_color or get_shape
+    values: tuple[str, ...]
+    positive: bool  # == / in (selects the values) rather than != / not in
+    line: int
+    node: ast.Compare
+    call: ast.Call | None  # the query call itself when it is in the comparison (not through a variable)
+
+
+def _query_of(node: ast.AST, bound: dict[str, str]) -> str | None:
+    """The perception query an expression is: a direct call, or a variable assigned from one."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in PERCEPTION_QUERIES):
+        return node.func.id
+    if isinstance(node, ast.Name):
+        return bound.get(node.id)
+    return None
+
+
+def _literals(node: ast.AST) -> tuple[str, ...] | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return (node.value,)
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and node.elts and all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    return None
+
+
+def perception_comparisons(tree: ast.AST) -> Iterator[Comparison]:
+    """Every comparison of a perception query (or a variable holding one) with string literals."""
+    bound = {}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            query = _query_of(node.value, {})
+            if query:
+                bound[node.targets[0].id] = query
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare) or len(node.ops) != 1:
+            continue
+        left, op, right = node.left, node.ops[0], node.comparators[0]
+        if not isinstance(op, _POSITIVE + _NEGATIVE):
+            continue
+        side, query, values = left, _query_of(left, bound), _literals(right)
+        if (query is None or values is None) and isinstance(op, (ast.Eq, ast.NotEq)):
+            side, query, values = right, _query_of(right, bound), _literals(left)
+        if query and values:
+            yield Comparison(query, values, isinstance(op, _POSITIVE), node.lineno, node,
+                             side if isinstance(side, ast.Call) else None)
+
+
+def _helper_for(value: str) -> str:
+    words = [w for w in re.split(r"[^0-9a-zA-Z]+", value.lower()) if w]
+    return "is_" + "_".join(words) if words else "is_..."
+
+
+def _impossible(tree: ast.AST, colours: set[str], labels: set[str]) -> Iterator[Comparison]:
+    """Comparisons whose literals the query can never return in this scene: the condition is then always False
+    (==, in) or always True (!=, not in). A list with some possible values is fine ('warm colours' may list one no
+    object has)."""
+    vocab = {"get_color": colours, "get_shape": labels}
+    for cmp in perception_comparisons(tree):
+        known = vocab[cmp.query]
+        if known and not any(v in known for v in cmp.values):
+            yield cmp
+
+
+def impossible_comparisons(tree: ast.AST, colours: set[str], labels: set[str]) -> list[str]:
+    """One message for the program writer per comparison with values the camera never reports here."""
+    vocab = {"get_color": colours, "get_shape": labels}
+    messages = []
+    for cmp in _impossible(tree, colours, labels):
+        known = vocab[cmp.query]
+        shown = ", ".join(repr(v) for v in cmp.values)
+        always = "false" if cmp.positive else "true"
+        valid = ", ".join(repr(v) for v in sorted(known))
+        messages.append(
+            f"line {cmp.line}: {cmp.query}(...) is compared with {shown}, a value it never returns here, so the "
+            f"condition is always {always}: {cmp.query} returns one of {valid}. To judge something the camera "
+            f"does not report, call a helper such as {_helper_for(cmp.values[0])}(obj)")
+    return messages
+
+
+def as_helpers(program: str, tree: ast.AST, colours: set[str], labels: set[str]) -> tuple[str, list[dict]]:
+    """The program with each `get_color(x) == 'sweet'` / `get_shape(x) != 'round'` (one value the camera never
+    reports) rewritten as the semantic helper it means, `is_sweet(x)` / `not is_round(x)`, which the LMulator then
+    decides like any other; plus one record per rewrite. That is the fix the repair message asks for, and the
+    1.5B writer, asked for it, returned the same program twice (measured on the sealed split). Comparisons
+    through a variable, with several values or spanning lines are left for repair."""
+    edits = []
+    for cmp in _impossible(tree, colours, labels):
+        node, call = cmp.node, cmp.call
+        if (call is None or len(cmp.values) != 1 or len(call.args) != 1 or call.keywords
+                or node.lineno != node.end_lineno or not isinstance(node.ops[0], (ast.Eq, ast.NotEq))):
+            continue
+        arg = ast.get_source_segment(program, call.args[0])
+        helper = _helper_for(cmp.values[0])
+        if arg is None or helper == "is_...":
+            continue
+        new = f"{'' if cmp.positive else 'not '}{helper}({arg})"
+        edits.append((node, new))
+    edits.sort(key=lambda e: (e[0].lineno, e[0].col_offset))
+    records = [{"line": node.lineno, "given": ast.get_source_segment(program, node), "grounded": new}
+               for node, new in edits]
+    lines = program.splitlines(keepends=True)
+    for node, new in reversed(edits):  # from the end, so earlier offsets stay valid
+        text = lines[node.lineno - 1].encode()
+        lines[node.lineno - 1] = (text[:node.col_offset] + new.encode() + text[node.end_col_offset:]).decode()
+    return "".join(lines), records
+
+
+def place_colours_used(tree: ast.AST, places: list[str]) -> list[tuple[str, str]]:
+    """(colour, place) pairs where the program selects objects by a colour that is in a place's name: the colour
+    that describes where things go, copied onto which things to move."""
+    pairs = []
+    for cmp in perception_comparisons(tree):
+        if cmp.query != "get_color" or not cmp.positive:
+            continue
+        for value in cmp.values:
+            for place in places:
+                if value in COLOUR_WORDS and value in name_tokens(place) and (value, place) not in pairs:
+                    pairs.append((value, place))
+    return pairs
+
+
+def quoted_variables(tree: ast.AST, skills: set[str]) -> list[ast.Constant]:
+    """String arguments of robot skills that spell the name of a list the program built (`vegetables = [...]`,
+    then `pick_place('vegetables', 'fridge_tray')`): the writer quoted its own variable. Only names bound to a
+    list (a literal, a comprehension or list()) count, so a string that merely equals some variable's name is
+    left alone."""
+    lists = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and (isinstance(node.value, (ast.List, ast.ListComp))
+                     or (isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+                         and node.value.func.id in ("list", "sorted")))):
+            lists.add(node.targets[0].id)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in skills and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value in lists:
+                found.append(first)
+    return found
+
+
+def unquote(program: str, constants: list[ast.Constant]) -> str:
+    """The program with each given string constant replaced by the bare name it spells, edited in place so the
+    program keeps its lines, comments and layout (line numbers in later errors still match)."""
+    lines = program.splitlines(keepends=True)
+    for node in sorted(constants, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+        if node.lineno != node.end_lineno:
+            continue
+        text = lines[node.lineno - 1].encode()
+        start, end = node.col_offset, node.end_col_offset
+        lines[node.lineno - 1] = (text[:start] + str(node.value).encode() + text[end:]).decode()
+    return "".join(lines)

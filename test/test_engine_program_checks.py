@@ -1,0 +1,153 @@
+"""Programs checked against what the camera reports: impossible perception comparisons go to repair before any
+motion, a colour copied from a place's name is pointed out when nothing moved, and a place named by another word
+for its kind is grounded without the model. Scripted model, fake robot."""
+from __future__ import annotations
+
+import ast
+
+from conftest import fenced
+from coc_ros.core.types import Limits
+from coc_ros.engine.prompts import helper_question
+from coc_ros.engine.program_checks import impossible_comparisons, place_colours_used
+from coc_ros.engine.runner import Engine
+from coc_ros.engine.techniques import Techniques
+from coc_ros.llm.scripted import ScriptedLLM
+from coc_ros.robot.api import RobotAPI
+from coc_ros.robot.fake_backend import FakeSkillBackend
+
+BLOCKS = {"red_cube": "table", "blue_cube": "table", "red_cylinder": "table"}
+COLOURS, LABELS = {"red", "blue"}, {"cube", "cylinder"}
+
+
+class CountingBackend(FakeSkillBackend):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.motions: list[tuple[str, str]] = []
+
+    def pick_place(self, obj, target, velocity_scaling=0.5):
+        out = super().pick_place(obj, target, velocity_scaling)
+        self.motions.append((obj, target))
+        return out
+
+
+def _problems(program: str) -> list[str]:
+    return impossible_comparisons(ast.parse(program), COLOURS, LABELS)
+
+
+def test_a_comparison_with_a_value_the_camera_never_reports_is_found():
+    always_true = _problems("for o in detect_objects():\n    if get_color(o) != 'sweet':\n        pick_place(o, 'box')")
+    assert len(always_true) == 1 and "line 2" in always_true[0] and "always true" in always_true[0]
+    assert "'blue', 'red'" in always_true[0] and "is_sweet(obj)" in always_true[0]
+    bound = _problems("s = get_shape('red_cube')\nif s == 'round':\n    answer = 1")  # through a variable
+    assert len(bound) == 1 and "always false" in bound[0] and "get_shape returns one of 'cube', 'cylinder'" in bound[0]
+    assert _problems("if 'long' == get_shape('red_cube'):\n    answer = 1")  # either side of ==
+
+
+def test_possible_values_and_other_comparisons_are_left_alone():
+    assert _problems("if get_color(o) == 'red' and get_shape(o) == 'cube':\n    answer = 1") == []
+    assert _problems("if get_color(o) in ['red', 'orange', 'yellow']:\n    answer = 1") == []  # some exist
+    assert _problems("if is_sweet(o) == 'yes':\n    answer = 1") == []  # not a perception query
+    assert impossible_comparisons(ast.parse("if get_color(o) == 'red':\n    answer = 1"), set(), set()) == []
+
+
+def test_a_colour_in_a_places_name_used_to_select_objects_is_found():
+    program = "for o in detect_objects():\n    if is_toy(o) and get_color(o) == 'blue':\n        pick_place(o, t)"
+    assert place_colours_used(ast.parse(program), ["blue_crate", "red_toolbox", "box"]) == [("blue", "blue_crate")]
+    assert place_colours_used(ast.parse("if get_color(o) != 'blue':\n    answer = 1"), ["blue_crate"]) == []
+    assert place_colours_used(ast.parse("if get_color(o) == 'blue':\n    answer = 1"), ["box"]) == []
+
+
+def test_an_impossible_comparison_is_repaired_before_any_motion():
+    wrong = "for o in detect_objects():\n    if get_color(o) not in ['sweet', 'salty']:\n        pick_place(o, 'box')\nanswer = 1"
+    right = "for o in detect_objects():\n    if get_shape(o) == 'cube':\n        pick_place(o, 'box')\nanswer = 1"
+    llm = ScriptedLLM([fenced(wrong), fenced(right)], {})
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False)).run("put the cubes in the box")
+    assert result.success, result.error
+    repairs = [e.detail["error"] for e in result.trace if e.kind == "repair"]
+    assert len(repairs) == 1 and "'sweet', 'salty', a value it never returns here" in repairs[0]
+    assert "'sweet'" in llm.calls[1][-1]["content"]  # the writer is told exactly what is wrong
+    assert backend.motions == [("red_cube", "box"), ("blue_cube", "box")]
+
+
+def test_one_impossible_value_becomes_the_helper_it_means():
+    wrong = ("for o in detect_objects():\n    if get_shape(o) == 'round' and get_color(o) != 'sweet':  # keep me\n"
+             "        pick_place(o, 'box')\nanswer = 1")
+    scores = {**{helper_question("is_round", [o]): {"Yes": lo, "No": 0.0}
+                 for o, lo in (("red_cube", -2.0), ("blue_cube", -2.0), ("red_cylinder", 2.0))},
+              **{helper_question("is_sweet", [o]): {"Yes": -2.0, "No": 0.0} for o in BLOCKS}}
+    llm = ScriptedLLM([fenced(wrong)], scores)
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False, calibrate=False, describe=False)).run("round ones away")
+    assert result.success, result.error
+    assert "    if is_round(o) and not is_sweet(o):  # keep me" in result.program
+    assert backend.motions == [("red_cylinder", "box")]
+    fixes = [e.detail for e in result.trace if e.kind == "grounding"]
+    assert fixes == [{"skill": "program", "given": "get_shape(o) == 'round'", "grounded": "is_round(o)", "by": "helper"},
+                     {"skill": "program", "given": "get_color(o) != 'sweet'", "grounded": "not is_sweet(o)",
+                      "by": "helper"}]
+    assert not [e for e in result.trace if e.kind == "repair"]
+
+
+def test_without_repair_the_program_runs_as_written():
+    wrong = "for o in detect_objects():\n    if get_color(o) != 'sweet':\n        pick_place(o, 'box')\nanswer = 1"
+    llm = ScriptedLLM([fenced(wrong)], {})
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(repair=False, intent_check=False)).run("put the cubes in the box")
+    assert result.success and len(backend.motions) == 3  # coc-python's baseline: nothing checked, nothing fixed
+
+
+def test_the_intent_reprompt_points_out_a_colour_copied_from_the_target_place():
+    copied = "for o in detect_objects():\n    if is_toy(o) and get_color(o) == 'blue':\n        pick_place(o, 'blue_bin')\n" \
+             "answer = 'done'"
+    fixed = "for o in detect_objects():\n    if is_toy(o):\n        pick_place(o, 'blue_bin')\nanswer = 'done'"
+    instruction = "Put the toys in the bin the colour of the sky."
+    scores = {instruction: {"Yes": 1.0, "No": -1.0},
+              **{helper_question("is_toy", [o]): {"Yes": lo, "No": 0.0}
+                 for o, lo in (("red_cube", 2.0), ("blue_cube", -2.0), ("red_cylinder", -2.0))}}
+    llm = ScriptedLLM([fenced(copied), fenced(fixed)], scores)
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("blue_bin", "box"), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(calibrate=False, describe=False)).run(instruction)
+    assert result.success, result.error
+    intent = [e.detail["message"] for e in result.trace if e.kind == "intent"]
+    assert len(intent) == 1 and "'blue' is the colour of the place blue_bin" in intent[0]
+    assert backend.motions == [("red_cube", "blue_bin")]
+
+
+def test_a_place_named_by_another_word_for_its_kind_is_grounded_without_the_model():
+    llm = ScriptedLLM([fenced("pick_place('red_cube', 'toy box')\nanswer = 'ok'")], {})
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("toy_chest", "bookshelf"), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False)).run("put the red cube in the toy box")
+    assert result.success, result.error
+    assert backend.motions == [("red_cube", "toy_chest")]
+    fixes = [e.detail for e in result.trace if e.kind == "grounding"]
+    assert fixes == [{"skill": "pick_place", "given": "toy box", "grounded": "toy_chest", "by": "words"}]
+    assert len(llm.calls) == 1  # only the program: no model call to confirm
+
+
+def test_a_quoted_list_variable_passed_to_pick_place_is_unquoted_and_recorded():
+    program = ("cubes = [o for o in detect_objects() if get_shape(o) == 'cube']\n"
+               "pick_place('cubes', 'box')  # the list, quoted\n"
+               "answer = 'done'")
+    llm = ScriptedLLM([fenced(program)], {})
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False)).run("put the cubes in the box")
+    assert result.success, result.error
+    assert backend.motions == [("red_cube", "box"), ("blue_cube", "box")]
+    assert "pick_place(cubes, 'box')  # the list, quoted" in result.program  # edited in place, comment kept
+    fixes = [e for e in result.trace if e.kind == "grounding" and e.detail.get("by") == "variable"]
+    assert [(e.line, e.detail["given"], e.detail["grounded"]) for e in fixes] == [(2, "'cubes'", "cubes")]
+
+
+def test_a_string_that_is_no_list_variable_stays_a_name():
+    from coc_ros.engine.program_checks import quoted_variables
+
+    tree = ast.parse("box = 'box'\nred_cube = 3\npick_place('red_cube', 'box')\nthings = get_things()\n"
+                     "pick_place('things', 'box')")
+    assert quoted_variables(tree, {"pick_place"}) == []  # red_cube is no list; `things` may hold anything
