@@ -10,8 +10,8 @@ from coc_ros.bench.robot_tasks import TaskError, _parse_task, get_task, load_tas
 from coc_ros.sim.scene import available_scenes, load_scene
 
 DEV, HELDOUT, FRESH, BLIND = load_tasks("dev"), load_tasks("heldout"), load_tasks("fresh"), load_tasks("blind")
-SEALED = load_tasks("sealed")
-ALL = DEV + HELDOUT + FRESH + BLIND + SEALED
+SEALED, VAULT = load_tasks("sealed"), load_tasks("vault")
+ALL = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT
 
 
 def test_suite_shape():
@@ -40,21 +40,22 @@ def test_fresh_split_is_mostly_on_new_scenes():
     assert sum("chinese" in t.kinds for t in FRESH) >= 2
 
 
-@pytest.mark.parametrize("split, earlier, languages", [
-    (BLIND, DEV + HELDOUT + FRESH, {"chinese"}),
-    (SEALED, DEV + HELDOUT + FRESH + BLIND, {"chinese", "german", "spanish"}),
-], ids=["blind", "sealed"])
-def test_late_splits_are_mostly_on_scenes_of_their_own(split, earlier, languages):
-    """The blind and sealed splits were written for scenes nothing earlier used, with at least two instructions not
-    in English (blind: two in Chinese) and every counting task's answer scored."""
+@pytest.mark.parametrize("split, earlier, required, languages, n_foreign", [
+    (BLIND, DEV + HELDOUT + FRESH, {"chinese"}, {"chinese"}, 2),
+    (SEALED, DEV + HELDOUT + FRESH + BLIND, {"chinese"}, {"chinese", "german", "spanish"}, 2),
+    (VAULT, DEV + HELDOUT + FRESH + BLIND + SEALED, {"french"}, {"french"}, 1),
+], ids=["blind", "sealed", "vault"])
+def test_late_splits_are_mostly_on_scenes_of_their_own(split, earlier, required, languages, n_foreign):
+    """The blind, sealed and vault splits were written for scenes nothing earlier used, with instructions not in
+    English (blind: two in Chinese; sealed: two; vault: one, in French) and every counting task's answer scored."""
     assert len(split) >= 10 and len({t.split for t in split}) == 1
     new_scenes = {t.scene for t in split} - {t.scene for t in earlier}
     assert len(new_scenes) >= 2
     assert all(sum(t.scene == s for t in split) >= 4 for s in new_scenes)
     assert sum(t.scene in new_scenes for t in split) >= len(split) - 2
     kinds = {k for t in split for k in t.kinds}
-    assert {"attribute", "category", "colour_shape", "negation", "counting", "description", "chinese"} <= kinds
-    assert sum(bool(languages & set(t.kinds)) for t in split) >= 2
+    assert {"attribute", "category", "colour_shape", "negation", "counting", "description"} | required <= kinds
+    assert sum(bool(languages & set(t.kinds)) for t in split) >= n_foreign
     assert all(t.answer for t in split if "counting" in t.kinds)
     # its new scenes share no object name with any other scene
     for s in new_scenes:
@@ -62,10 +63,20 @@ def test_late_splits_are_mostly_on_scenes_of_their_own(split, earlier, languages
         assert not set(load_scene(s).object_names) & others, s
 
 
-@pytest.mark.parametrize("task", BLIND + SEALED, ids=lambda t: t.name)
-def test_blind_and_sealed_tasks_put_at_most_four_objects_in_a_container(task):
-    """No acceptable outcome of a blind or sealed task needs more than four objects in one container (five in one
-    20 cm tray made the physics fragile)."""
+def test_vault_split_adds_a_language_and_a_multi_step_instruction():
+    """The vault split's new scenes are greenhouse and hotel_room; its language is one no earlier split used, and it
+    has a multi-step instruction."""
+    earlier = DEV + HELDOUT + FRESH + BLIND + SEALED
+    assert {t.scene for t in VAULT} - {t.scene for t in earlier} == {"greenhouse", "hotel_room"}
+    assert "french" not in {k for t in earlier for k in t.kinds}
+    assert sum("french" in t.kinds for t in VAULT) == 1
+    assert any("multi_step" in t.kinds for t in VAULT)
+
+
+@pytest.mark.parametrize("task", BLIND + SEALED + VAULT, ids=lambda t: t.name)
+def test_late_split_tasks_put_at_most_four_objects_in_a_container(task):
+    """No acceptable outcome of a blind, sealed or vault task needs more than four objects in one container (five in
+    one 20 cm tray made the physics fragile)."""
     scene = load_scene(task.scene)
     allowed = task.expected(scene)
     per_place = {c: sum(c in places for places in allowed.values()) for c in scene.container_names}
