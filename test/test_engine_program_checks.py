@@ -58,7 +58,8 @@ def test_a_colour_in_a_places_name_used_to_select_objects_is_found():
 
 
 def test_an_impossible_comparison_is_repaired_before_any_motion():
-    wrong = "for o in detect_objects():\n    if get_color(o) not in ['sweet', 'salty']:\n        pick_place(o, 'box')\nanswer = 1"
+    wrong = ("for o in detect_objects():\n    if get_color(o) not in ['sweet', 'salty']:\n"
+             "        pick_place(o, 'box')\nanswer = 1")
     right = "for o in detect_objects():\n    if get_shape(o) == 'cube':\n        pick_place(o, 'box')\nanswer = 1"
     llm = ScriptedLLM([fenced(wrong), fenced(right)], {})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
@@ -85,7 +86,8 @@ def test_one_impossible_value_becomes_the_helper_it_means():
     assert "    if is_round(o) and not is_sweet(o):  # keep me" in result.program
     assert backend.motions == [("red_cylinder", "box")]
     fixes = [e.detail for e in result.trace if e.kind == "grounding"]
-    assert fixes == [{"skill": "program", "given": "get_shape(o) == 'round'", "grounded": "is_round(o)", "by": "helper"},
+    assert fixes == [{"skill": "program", "given": "get_shape(o) == 'round'", "grounded": "is_round(o)",
+                      "by": "helper"},
                      {"skill": "program", "given": "get_color(o) != 'sweet'", "grounded": "not is_sweet(o)",
                       "by": "helper"}]
     assert not [e for e in result.trace if e.kind == "repair"]
@@ -101,8 +103,8 @@ def test_without_repair_the_program_runs_as_written():
 
 
 def test_the_intent_reprompt_points_out_a_colour_copied_from_the_target_place():
-    copied = "for o in detect_objects():\n    if is_toy(o) and get_color(o) == 'blue':\n        pick_place(o, 'blue_bin')\n" \
-             "answer = 'done'"
+    copied = ("for o in detect_objects():\n    if is_toy(o) and get_color(o) == 'blue':\n"
+              "        pick_place(o, 'blue_bin')\nanswer = 'done'")
     fixed = "for o in detect_objects():\n    if is_toy(o):\n        pick_place(o, 'blue_bin')\nanswer = 'done'"
     instruction = "Put the toys in the bin the colour of the sky."
     scores = {instruction: {"Yes": 1.0, "No": -1.0},
@@ -151,3 +153,20 @@ def test_a_string_that_is_no_list_variable_stays_a_name():
     tree = ast.parse("box = 'box'\nred_cube = 3\npick_place('red_cube', 'box')\nthings = get_things()\n"
                      "pick_place('things', 'box')")
     assert quoted_variables(tree, {"pick_place"}) == []  # red_cube is no list; `things` may hold anything
+
+
+def test_checks_work_on_programs_with_pseudo_code_lines():
+    """A line that is not Python (simulated by the LMulator) must not stop the checks, and edits keep it as written
+    (measured: the checks parsed the raw text and crashed the run on a pseudo-code line)."""
+    program = ("blocks = [o for o in detect_objects() if get_shape(o) == 'block']\n"
+               "note which one's the smallest\n"
+               "pick_place(blocks[0], 'box')\nanswer = 1")
+    scores = {helper_question("is_block", [o]): {"Yes": 2.0 if o.endswith("cube") else -2.0, "No": 0.0}
+              for o in BLOCKS}
+    llm = ScriptedLLM([fenced(program), "{}"], scores)
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False, calibrate=False, describe=False)).run("box a block")
+    assert result.success, result.error
+    assert "if is_block(o)]\nnote which one's the smallest\n" in result.program
+    assert backend.motions == [("red_cube", "box")]

@@ -330,13 +330,15 @@ class _Run:
         repair before any motion, with the values that exist."""
         seen = self.engine.robot.seen()
         colours, labels = {d.color for d in seen if d.color}, {d.class_id for d in seen if d.class_id}
-        program, rewrites = as_helpers(self.result.program, ast.parse(self.result.program), colours, labels)
+        # Pseudo-code lines are markers in the parsed tree; every other line keeps its text and offsets, so edits
+        # made from the tree apply to the program as written.
+        program, rewrites = as_helpers(self.result.program, parse_program(self.result.program).tree, colours, labels)
         if rewrites:
             self.result.program = program
             for record in rewrites:
                 self.emit("grounding", "system", line=record["line"], detail={
                     "skill": "program", "given": record["given"], "grounded": record["grounded"], "by": "helper"})
-        problems = impossible_comparisons(ast.parse(self.result.program), colours, labels)
+        problems = impossible_comparisons(parse_program(self.result.program).tree, colours, labels)
         if problems:
             raise ProgramError("; ".join(problems))
 
@@ -349,7 +351,7 @@ class _Run:
             return
         fixed = unquote(self.result.program, constants)
         try:
-            ast.parse(fixed)
+            parse_program(fixed)
         except SyntaxError:
             return
         self.result.program = fixed
@@ -362,7 +364,7 @@ class _Run:
         place's name: the colour describes where things go, not which things (measured on the blind split:
         'the crate that's the colour of blueberries' became `get_color(obj) == 'blue'`)."""
         try:
-            tree = ast.parse(self.result.program)
+            tree = parse_program(self.result.program).tree
         except SyntaxError:
             return []
         return [f"{colour!r} is the colour of the place {place}, where things go; it does not say which objects "
