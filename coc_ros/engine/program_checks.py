@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from coc_ros.core.names import COLOUR_WORDS, name_tokens
 
-PERCEPTION_QUERIES = {"get_color": "colour", "get_shape": "label"}  # robot queries -> what they return
+PERCEPTION_QUERIES = frozenset({"get_color", "get_shape"})  # robot queries answered from the camera
 _POSITIVE = (ast.Eq, ast.In)
 _NEGATIVE = (ast.NotEq, ast.NotIn)
 
@@ -124,11 +124,7 @@ def as_helpers(program: str, tree: ast.AST, colours: set[str], labels: set[str])
     edits.sort(key=lambda e: (e[0].lineno, e[0].col_offset))
     records = [{"line": node.lineno, "given": ast.get_source_segment(program, node), "grounded": new}
                for node, new in edits]
-    lines = program.splitlines(keepends=True)
-    for node, new in reversed(edits):  # from the end, so earlier offsets stay valid
-        text = lines[node.lineno - 1].encode()
-        lines[node.lineno - 1] = (text[:node.col_offset] + new.encode() + text[node.end_col_offset:]).decode()
-    return "".join(lines), records
+    return _replaced(program, edits), records
 
 
 def place_colours_used(tree: ast.AST, places: list[str]) -> list[tuple[str, str]]:
@@ -161,19 +157,22 @@ def quoted_variables(tree: ast.AST, skills: set[str]) -> list[ast.Constant]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in skills and node.args:
             first = node.args[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value in lists:
+            if (isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value in lists
+                    and first.lineno == first.end_lineno):
                 found.append(first)
     return found
 
 
 def unquote(program: str, constants: list[ast.Constant]) -> str:
-    """The program with each given string constant replaced by the bare name it spells, edited in place so the
-    program keeps its lines, comments and layout (line numbers in later errors still match)."""
+    """The program with each given (single-line) string constant replaced by the bare name it spells."""
+    return _replaced(program, [(node, str(node.value)) for node in constants])
+
+
+def _replaced(program: str, edits: list[tuple[ast.expr, str]]) -> str:
+    """The program with the text of each single-line node replaced, edited in place so it keeps its lines,
+    comments and layout (line numbers in later errors still match). AST offsets count UTF-8 bytes."""
     lines = program.splitlines(keepends=True)
-    for node in sorted(constants, key=lambda n: (n.lineno, n.col_offset), reverse=True):
-        if node.lineno != node.end_lineno:
-            continue
-        text = lines[node.lineno - 1].encode()
-        start, end = node.col_offset, node.end_col_offset
-        lines[node.lineno - 1] = (text[:start] + str(node.value).encode() + text[end:]).decode()
+    for node, text in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+        line = lines[node.lineno - 1].encode()  # from the end, so earlier offsets on a line stay valid
+        lines[node.lineno - 1] = (line[:node.col_offset] + text.encode() + line[node.end_col_offset:]).decode()
     return "".join(lines)
