@@ -9,10 +9,24 @@ import pytest
 from coc_ros.engine.runner import Engine
 from coc_ros.core.types import Limits
 from coc_ros.llm.scripted import ScriptedLLM
+from coc_ros.robot.fake_backend import FakeSkillBackend
 
 
 def fenced(program: str) -> str:
     return f"```python\n{program}\n```"
+
+
+class CountingBackend(FakeSkillBackend):
+    """The fake robot, recording every motion in order (to assert a motion was never repeated)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.motions: list[tuple[str, str]] = []
+
+    def pick_place(self, obj, target, velocity_scaling=0.5):
+        out = super().pick_place(obj, target, velocity_scaling)
+        self.motions.append((obj, target))
+        return out
 
 
 @pytest.fixture

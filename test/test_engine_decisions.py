@@ -10,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from conftest import fenced
+from conftest import CountingBackend, fenced
 from coc_ros.core.types import Limits
 from coc_ros.engine.lmulator import LMulator
 from coc_ros.engine.lmulator_protocol import SimRequest
@@ -207,17 +207,6 @@ def test_grounding_is_applied_without_the_model_and_recorded():
 
 
 # ---------------------------------------------------------------------------------------------------- repair
-class CountingBackend(FakeSkillBackend):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.motions: list[tuple[str, str]] = []
-
-    def pick_place(self, obj, target, velocity_scaling=0.5):
-        out = super().pick_place(obj, target, velocity_scaling)
-        self.motions.append((obj, target))
-        return out
-
-
 def test_repair_reprompts_with_the_error_and_never_repeats_a_motion():
     first = "pick_place('ham', 'trash_bin')\npick_place('tomato', 'box')\nanswer = 'done'"
     repaired = "pick_place('ham', 'trash_bin')\npick_place('apple', 'box')\nanswer = 'done'"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from conftest import fenced
+from conftest import CountingBackend, fenced
 from coc_ros.core.types import Limits
 from coc_ros.engine.prompts import helper_question
 from coc_ros.engine.program_checks import impossible_comparisons, place_colours_used
@@ -13,21 +13,9 @@ from coc_ros.engine.runner import Engine
 from coc_ros.engine.techniques import Techniques
 from coc_ros.llm.scripted import ScriptedLLM
 from coc_ros.robot.api import RobotAPI
-from coc_ros.robot.fake_backend import FakeSkillBackend
 
 BLOCKS = {"red_cube": "table", "blue_cube": "table", "red_cylinder": "table"}
 COLOURS, LABELS = {"red", "blue"}, {"cube", "cylinder"}
-
-
-class CountingBackend(FakeSkillBackend):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.motions: list[tuple[str, str]] = []
-
-    def pick_place(self, obj, target, velocity_scaling=0.5):
-        out = super().pick_place(obj, target, velocity_scaling)
-        self.motions.append((obj, target))
-        return out
 
 
 def _problems(program: str) -> list[str]:
