@@ -10,8 +10,8 @@ from coc_ros.bench.robot_tasks import TaskError, _parse_task, get_task, load_tas
 from coc_ros.sim.scene import available_scenes, load_scene
 
 DEV, HELDOUT, FRESH, BLIND = load_tasks("dev"), load_tasks("heldout"), load_tasks("fresh"), load_tasks("blind")
-SEALED, VAULT = load_tasks("sealed"), load_tasks("vault")
-ALL = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT
+SEALED, VAULT, RESERVE = load_tasks("sealed"), load_tasks("vault"), load_tasks("reserve")
+ALL = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE
 
 
 def test_suite_shape():
@@ -44,10 +44,12 @@ def test_fresh_split_is_mostly_on_new_scenes():
     (BLIND, DEV + HELDOUT + FRESH, {"chinese"}, {"chinese"}, 2),
     (SEALED, DEV + HELDOUT + FRESH + BLIND, {"chinese"}, {"chinese", "german", "spanish"}, 2),
     (VAULT, DEV + HELDOUT + FRESH + BLIND + SEALED, {"french"}, {"french"}, 1),
-], ids=["blind", "sealed", "vault"])
+    (RESERVE, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT, {"italian"}, {"italian"}, 1),
+], ids=["blind", "sealed", "vault", "reserve"])
 def test_late_splits_are_mostly_on_scenes_of_their_own(split, earlier, required, languages, n_foreign):
-    """The blind, sealed and vault splits were written for scenes nothing earlier used, with instructions not in
-    English (blind: two in Chinese; sealed: two; vault: one, in French) and every counting task's answer scored."""
+    """The blind, sealed, vault and reserve splits were written for scenes nothing earlier used, with instructions
+    not in English (blind: two in Chinese; sealed: two; vault: one, in French; reserve: one, in Italian) and every
+    counting task's answer scored."""
     assert len(split) >= 10 and len({t.split for t in split}) == 1
     new_scenes = {t.scene for t in split} - {t.scene for t in earlier}
     assert len(new_scenes) >= 2
@@ -73,10 +75,22 @@ def test_vault_split_adds_a_language_and_a_multi_step_instruction():
     assert any("multi_step" in t.kinds for t in VAULT)
 
 
-@pytest.mark.parametrize("task", BLIND + SEALED + VAULT, ids=lambda t: t.name)
+def test_reserve_split_adds_a_language_and_a_conditional_multi_step_instruction():
+    """The reserve split's new scenes are pet_shop and pharmacy; its language is one no earlier split used, and it
+    has a multi-step instruction with a conditional step on an older scene."""
+    earlier = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT
+    assert len(RESERVE) == 12
+    assert {t.scene for t in RESERVE} - {t.scene for t in earlier} == {"pet_shop", "pharmacy"}
+    assert "italian" not in {k for t in earlier for k in t.kinds}
+    assert sum("italian" in t.kinds for t in RESERVE) == 1
+    older = [t for t in RESERVE if t.scene in {t.scene for t in earlier}]
+    assert len(older) == 1 and {"multi_step", "conditional"} <= set(older[0].kinds)
+
+
+@pytest.mark.parametrize("task", BLIND + SEALED + VAULT + RESERVE, ids=lambda t: t.name)
 def test_late_split_tasks_put_at_most_four_objects_in_a_container(task):
-    """No acceptable outcome of a blind, sealed or vault task needs more than four objects in one container (five in
-    one 20 cm tray made the physics fragile)."""
+    """No acceptable outcome of a blind, sealed, vault or reserve task needs more than four objects in one container
+    (five in one 20 cm tray made the physics fragile)."""
     scene = load_scene(task.scene)
     allowed = task.expected(scene)
     per_place = {c: sum(c in places for places in allowed.values()) for c in scene.container_names}
