@@ -8,7 +8,7 @@ import ast
 from conftest import CountingBackend, fenced
 from coc_ros.core.types import Limits
 from coc_ros.engine.prompts import helper_question
-from coc_ros.engine.program_checks import impossible_comparisons, place_colours_used
+from coc_ros.engine.program_checks import impossible_comparisons, place_colours_used, spaced_names
 from coc_ros.engine.runner import Engine
 from coc_ros.engine.techniques import Techniques
 from coc_ros.llm.scripted import ScriptedLLM
@@ -158,3 +158,78 @@ def test_checks_work_on_programs_with_pseudo_code_lines():
     assert result.success, result.error
     assert "if is_block(o)]\nnote which one's the smallest\n" in result.program
     assert backend.motions == [("red_cube", "box")]
+
+
+class PaintedBackend(CountingBackend):
+    """The fake robot whose places have colours, as a scene's containers do."""
+
+    def __init__(self, colours: dict[str, str], **kwargs):
+        super().__init__(**kwargs)
+        self.colours = colours
+
+    def place_colors(self):
+        return dict(self.colours)
+
+
+def test_a_place_named_by_its_colour_and_kind_is_grounded_without_the_model():
+    llm = ScriptedLLM([fenced("pick_place('red_cube', 'yellow_bucket')\nanswer = 'ok'")], {})
+    backend = PaintedBackend({"tool_bucket": "yellow", "waste_bin": "grey"}, objects=dict(BLOCKS),
+                             containers=("tool_bucket", "waste_bin"), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False)).run("put the red cube in the yellow bucket")
+    assert result.success, result.error
+    assert backend.motions == [("red_cube", "tool_bucket")]
+    fixes = [e.detail for e in result.trace if e.kind == "grounding"]
+    assert fixes == [{"skill": "pick_place", "given": "yellow_bucket", "grounded": "tool_bucket", "by": "colour"}]
+    assert len(llm.calls) == 1  # only the program: no model call to confirm
+
+
+def test_place_colours_decide_only_what_they_tell_apart():
+    from coc_ros.core.names import resolution_options
+
+    places = ["tool_bucket", "feed_bucket", "waste_bin"]
+    colours = {"tool_bucket": "yellow", "feed_bucket": "dark green", "waste_bin": "grey"}
+    assert resolution_options("yellow bucket", places, colours) == ["tool_bucket"]
+    assert resolution_options("green bucket", places, colours) == ["feed_bucket"]  # a word of 'dark green'
+    assert resolution_options("bucket", places, colours) == ["tool_bucket", "feed_bucket"]  # the colour decides
+    assert resolution_options("red bucket", places, colours) == []  # a colour no place has: never guessed
+    assert resolution_options("yellow bucket", places) == []  # without colours: a colour no place is named by
+    backend = PaintedBackend({"tool_bucket": "yellow"}, objects=dict(BLOCKS), containers=("tool_bucket", "box"),
+                             motion_s=0.0)
+    llm = ScriptedLLM([fenced("pick_place('red_cube', 'red bucket')\nanswer = 'ok'")], {})
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("put it in the red bucket")
+    assert not result.success and backend.motions == []
+    assert "no target named 'red bucket'" in [e for e in result.trace if e.kind == "repair"][0].detail["error"]
+
+
+def test_a_variable_named_in_several_words_is_joined_wherever_it_is_used():
+    program = ("objects = detect_objects()\n"
+               "to box = []\n"
+               "for obj in objects:\n"
+               "    if get_shape(obj) == 'cube':  # to box later\n"
+               "        pick_place(obj, 'box')\n"
+               "        to box.append(obj)\n"
+               "say('to box done')\n"
+               "answer = to box\n")
+    fixed, names = spaced_names(program)
+    assert names == ["to_box"]
+    assert fixed.splitlines()[1] == "to_box = []" and fixed.splitlines()[5].strip() == "to_box.append(obj)"
+    assert "# to box later" in fixed and "say('to box done')" in fixed  # comments and strings untouched
+    assert spaced_names("total = legs of a spider plus legs of a dog\n") == ("total = legs of a spider plus legs of "
+                                                                             "a dog\n", [])  # a real pseudo-code line
+    llm = ScriptedLLM([fenced(program)], {})
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False)).run("put the cubes in the box")
+    assert result.success, result.error
+    assert result.answer == ["red_cube", "blue_cube"] and len(llm.calls) == 1  # no LMulator call for the line
+    assert [e.detail["by"] for e in result.trace if e.kind == "grounding"] == ["identifier"]
+
+
+def test_a_list_answer_is_told_with_its_count():
+    from coc_ros.core.answers import answer_text
+
+    assert answer_text(["slug_pellets", "shears"]) == "2 items: slug_pellets, shears"
+    assert answer_text(["shears"]) == "1 item: shears" and answer_text([]) == "0 items"
+    assert answer_text(3) == "3" and answer_text("done") == "done" and answer_text(None) == ""
+    assert answer_text([1, 2]) == "[1, 2]"  # not a list of names: as it is

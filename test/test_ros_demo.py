@@ -1,6 +1,7 @@
 """End-to-end: `coc-ros demo` brings up every node with the MuJoCo arm, runs one scripted Chain of Code program
-(detect_objects() -> undefined should_throw_away(obj) simulated by the LMulator -> pick_place(obj, "trash_bin")),
-records the run and shuts down.
+(detect_objects() -> undefined should_throw_away(obj) simulated by the LMulator -> pick_place(obj, "black bin")),
+records the run and shuts down. 'black bin' is the scene's trash_bin by its colour, which the skill server reports
+with its places.
 
 Run: .venv/bin/python -m pytest -q test/test_ros_demo.py
 """
@@ -23,7 +24,7 @@ PROGRAM = """
 objs = detect_objects()
 for obj in objs:
     if should_throw_away(obj):
-        pick_place(obj, "trash_bin")
+        pick_place(obj, "black bin")
 answer = "done"
 """
 
@@ -59,6 +60,8 @@ def test_demo_puts_the_red_cube_in_the_trash_bin(tmp_path):
     lm_lines = [e for e in trace if e["kind"] == "line" and e["executor"] == "lm"]
     assert len(lm_lines) == len(names) and all("should_throw_away" in e["source"] for e in lm_lines)
     assert any(e["executor"] == "robot" and "pick_place" in e["source"] for e in trace)
+    fixes = [e["detail"] for e in trace if e["kind"] == "grounding"]
+    assert fixes == [{"skill": "pick_place", "given": "black bin", "grounded": "trash_bin", "by": "colour"}], fixes
     # the live trace (stderr with --json) and bag-show both show every LMulator call with its value
     for name in names:
         line = f"LMulator: should_throw_away('{name}') -> {'True' if name == target else 'False'}"
@@ -67,7 +70,7 @@ def test_demo_puts_the_red_cube_in_the_trash_bin(tmp_path):
                            capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
     assert all(f"LMulator: should_throw_away('{name}')" in shown.stdout for name in names), shown.stdout
-    assert "robot: pick_place('red_cube', 'trash_bin') -> " in shown.stdout
+    assert "robot: pick_place('red_cube', 'black bin') -> " in shown.stdout, shown.stdout  # as the program wrote it
     # every node shut down cleanly (the demo reports any other exit code in its summary)
     assert "node_exit_codes" not in summary, summary["node_exit_codes"]
 

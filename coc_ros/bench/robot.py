@@ -22,6 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from coc_ros.core.answers import answer_text
 from coc_ros.bench.robot_report import print_report
 from coc_ros.bench.robot_tasks import SPLITS, OracleDecisions, RobotTask, load_tasks
 from coc_ros.core.types import Limits, RunResult
@@ -284,7 +285,7 @@ def _run_one(llm: Any, task: RobotTask, seed: int, row: Row, perception: str, im
         lm_calls, error = run.lm_calls, run.error
     seconds = time.monotonic() - start
     world = backend.world_state()
-    said = list(robot.said) + ([str(run.answer)] if run is not None and run.answer is not None else [])
+    said = list(robot.said) + ([answer_text(run.answer)] if run is not None and run.answer is not None else [])
     score = task.score(world, backend.scene, said)
     image = image_dir / f"{task.name}_{row.name.replace(' ', '_')}_{seed}.png"
     backend.render(image)

@@ -62,21 +62,30 @@ def plural_members(given: str, names: list[str]) -> list[str]:
     return members if len(members) >= 2 else []
 
 
-def resolution_options(given: str, places: list[str]) -> list[str]:
+def place_words(place: str, colours: dict[str, str] | None = None) -> set[str]:
+    """The words a place may be called by: its name's words plus its colour's ('tool_bucket' painted yellow:
+    tool, bucket, yellow), so 'the yellow bucket' means it even though no place is named yellow_bucket."""
+    return set(name_tokens(place)) | set(name_tokens((colours or {}).get(place, "")))
+
+
+def resolution_options(given: str, places: list[str], colours: dict[str, str] | None = None) -> list[str]:
     """The places a model may choose from for a target that is not a place, or [] when it must stay an error.
 
-    Several places contain all its words ('bin' -> recycling_bin, trash_bin, compost_bin): those. None of its words
-    is in any place ('碗', 'where the rubbish goes'): every place. Some of its words are in a place and the others
-    are a colour no place has ('purple box' where only 'box' exists): it names a property no place has, so it is
-    not guessed. Otherwise the others are another word for the kind of place ('red bucket' where red_bin exists):
-    the places that have all its known words."""
-    containing = candidates_for(given, places)
-    if len(containing) >= 2:
-        return containing
+    A place is known by the words of its name and of its colour where the robot knows it (`colours`, place ->
+    colour name). Several places have all the given words ('bin' -> recycling_bin, trash_bin, compost_bin): those.
+    None of its words belongs to any place ('碗', 'where the rubbish goes'): every place. Some of its words belong
+    to a place and the others are a colour no place has ('purple box' where only a red 'box' exists): it names a
+    property no place has, so it is not guessed. Otherwise the others are another word for the kind of place ('red
+    bucket' where red_bin exists, 'yellow bucket' where tool_bucket is yellow): the places that have all its known
+    words."""
     words = set(name_tokens(given))
-    known = {w for p in places for w in name_tokens(p)}
+    known_by = {p: place_words(p, colours) for p in places}
+    containing = [p for p in places if words and words <= known_by[p]]
+    if len(containing) >= 2 or (len(containing) == 1 and colours and words - set(name_tokens(containing[0]))):
+        return containing  # one place only through its colour ('yellow bucket' -> tool_bucket) is one option
+    known = set().union(*known_by.values()) if places else set()
     if words and not words & known:
         return list(places)
     if not words or (words - known) & COLOUR_WORDS:
         return []
-    return [p for p in places if words & known <= set(name_tokens(p))]
+    return [p for p in places if words & known <= known_by[p]]

@@ -9,11 +9,15 @@ messages for the writer, so repair and the intent re-prompt say what to change i
 from __future__ import annotations
 
 import ast
+import io
+import keyword
 import re
+import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from coc_ros.core.names import COLOUR_WORDS, name_tokens
+from coc_ros.core.program import parse_program
 
 PERCEPTION_QUERIES = frozenset({"get_color", "get_shape"})  # robot queries answered from the camera
 _POSITIVE = (ast.Eq, ast.In)
@@ -176,3 +180,52 @@ def _replaced(program: str, edits: list[tuple[ast.expr, str]]) -> str:
         line = lines[node.lineno - 1].encode()  # from the end, so earlier offsets on a line stay valid
         lines[node.lineno - 1] = (line[:node.col_offset] + text.encode() + line[node.end_col_offset:]).decode()
     return "".join(lines)
+
+
+_SPACED_TARGET = re.compile(r"^\s*([A-Za-z_]\w*(?:[ \t]+[A-Za-z_]\w*)+)[ \t]*(?:=(?!=)|\+=|-=)")
+
+
+def spaced_names(program: str) -> tuple[str, list[str]]:
+    """The program with each variable the writer named in several words (`to compost = []`, then
+    `to compost.append(obj)`, `answer = to compost`) joined by underscores, and those names.
+
+    Only a name assigned on a line Python cannot parse counts, none of its words a keyword, and it is joined
+    wherever its words stand next to each other as code (never inside a string or a comment). Measured on a
+    French instruction: the line went to the LMulator as pseudo-code, which answered {'to compost': []}, not a
+    variable. The fix is kept only when it leaves fewer lines that are not Python."""
+    try:
+        before = parse_program(program)
+    except SyntaxError:
+        return program, []
+    names = []
+    for text in before.pseudo_lines.values():
+        match = _SPACED_TARGET.match(text)
+        if match:
+            words = match.group(1).split()
+            if not any(keyword.iskeyword(w) or keyword.issoftkeyword(w) for w in words) and words not in names:
+                names.append(words)
+    if not names:
+        return program, []
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(program).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return program, []
+    edits: list[tuple[int, int, int, str]] = []  # (line, start col, end col, joined name)
+    for i, tok in enumerate(tokens):
+        for words in names:
+            run = tokens[i:i + len(words)]
+            if (len(run) == len(words) and all(t.type == tokenize.NAME and t.string == w for t, w in zip(run, words))
+                    and all(a.end[0] == b.start[0] for a, b in zip(run, run[1:]))):
+                edits.append((tok.start[0], tok.start[1], run[-1].end[1], "_".join(words)))
+    lines = program.splitlines(keepends=True)
+    for line, start, end, joined in sorted(edits, reverse=True):  # from the end: earlier columns stay valid
+        text = lines[line - 1]
+        lines[line - 1] = text[:start] + joined + text[end:]
+    fixed = "".join(lines)
+    try:
+        after = parse_program(fixed)
+    except SyntaxError:
+        return program, []
+    if len(after.pseudo_lines) >= len(before.pseudo_lines):
+        return program, []
+    return fixed, ["_".join(words) for words in names]

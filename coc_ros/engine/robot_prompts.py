@@ -30,6 +30,12 @@ def describe_seen(objects: list[tuple[str, str, str]]) -> str:
             + (f" get_color returns one of {colors}." if colors else ""))
 
 
+def describe_place_colors(colours: dict[str, str], places: list[str]) -> str:
+    """' The places' colours: tool_bucket is yellow, ...' for the places whose colour is known ('' if none)."""
+    known = [f"{p} is {colours[p]}" for p in places if colours.get(p)]
+    return f" The places' colours: {', '.join(known)}." if known else ""
+
+
 def with_notes(request: str, notes: list[str]) -> str:
     """A re-prompt plus what the engine found wrong in the program, one 'Note:' line each."""
     return request + "".join(f"\nNote: {note}." for note in notes)

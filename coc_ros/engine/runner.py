@@ -29,12 +29,12 @@ from coc_ros.engine.prompts import (
     repair_request,
     text_messages,
 )
-from coc_ros.engine.robot_prompts import describe_seen, with_notes, with_seen
+from coc_ros.engine.robot_prompts import describe_place_colors, describe_seen, with_notes, with_seen
 from coc_ros.engine.shots import load_examples
 from coc_ros.engine.techniques import Techniques
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest, LMulatorProtocol
 from coc_ros.engine.program_checks import (as_helpers, impossible_comparisons, place_colours_used, quoted_variables,
-                                           unquote)
+                                           spaced_names, unquote)
 from coc_ros.core.types import (
     Canceled,
     CocError,
@@ -317,7 +317,7 @@ class _Run:
                 run_id=self.result.run_id, question=self.question, program=self.result.program, line=0,
                 source=f"pick_place(obj, {given!r})", kind="call", expression=f"place_meant_by({given!r})", state={},
                 hints={"decision": "name", "helper": "place_meant_by", "args": [given], "options": options,
-                       "grammar": True, "describe": False, "seen": self._seen()}))
+                       "grammar": True, "describe": False, "seen": self._seen_for_places()}))
             meant = parse_literal(reply.value, "call")
         except (CocError, ValueError):
             return None
@@ -341,6 +341,17 @@ class _Run:
         problems = impossible_comparisons(parse_program(self.result.program).tree, colours, labels)
         if problems:
             raise ProgramError("; ".join(problems))
+
+    def _join_spaced_names(self) -> None:
+        """`to compost = []`: a variable named in several words is one name, joined by underscores wherever it is
+        used (a grounding event each), instead of a pseudo-code line the LMulator cannot answer with a variable."""
+        fixed, names = spaced_names(self.result.program)
+        if not names:
+            return
+        self.result.program = fixed
+        for name in names:
+            self.emit("grounding", "system", detail={"skill": "program", "given": name.replace("_", " "),
+                                                     "grounded": name, "by": "identifier"})
 
     def _unquote_variables(self, tree: ast.AST) -> None:
         """`pick_place('vegetables', 'fridge_tray')` after `vegetables = [...]`: the writer quoted its own list
@@ -375,6 +386,11 @@ class _Run:
         """What the camera reports, as the program writer and the name decisions are shown it."""
         return describe_seen([(d.id, d.color, d.class_id) for d in self.engine.robot.seen()])
 
+    def _seen_for_places(self) -> str:
+        """The camera's view plus the places' colours where the robot knows them, for a choice among places ('the
+        crate the colour of grass' needs to know which crate is green)."""
+        return self._seen() + describe_place_colors(self.engine.robot.place_colors(), self.places or [])
+
     def _asks_to_act(self) -> bool:
         """Whether the instruction asks for motion (not only an answer): the model's Yes/No log-odds where the
         backend gives them, else the instruction's form (a question asks for an answer)."""
@@ -404,6 +420,8 @@ class _Run:
 
     def _execute_program(self, mode: Mode) -> None:
         r = self.result
+        if self.check_values:
+            self._join_spaced_names()
         try:
             parsed = parse_program(r.program)
         except SyntaxError as exc:
@@ -484,7 +502,7 @@ class _Run:
             # The camera's view goes with it: a place described by colour or kind needs the objects' colours.
             objects = robot.object_names()
             hints["options"] = objects if hints.get("role") == "object" else (self.places or objects)
-            hints["seen"] = self._seen()
+            hints["seen"] = self._seen_for_places() if hints["options"] == self.places else self._seen()
         objects = robot.detected  # peers only from what the program already looked at: no extra camera call
         args = hints.get("args") or []
         if hints.get("decision") in ("bool", "choice") and args and args[0] in objects:

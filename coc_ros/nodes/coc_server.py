@@ -41,6 +41,7 @@ from rclpy.node import Node
 from std_msgs.msg import String
 
 from coc_ros.action import ExecuteInstruction
+from coc_ros.core.answers import answer_text
 from coc_ros.core.types import Limits, TraceEvent
 from coc_ros.engine.runner import Engine
 from coc_ros.engine.techniques import Techniques
@@ -251,7 +252,7 @@ class CocServer(Node):
             except SkillError as exc:  # the result still goes out without the world
                 self.get_logger().warning(f"get_world failed: {exc}")
         result.success = bool(run.success) and not canceled
-        result.answer = "" if run.answer is None else str(run.answer)
+        result.answer = answer_text(run.answer)
         result.program = run.program or ""
         result.error = "canceled" if canceled else (run.error or "")
         result.bag_path = bag_path

@@ -27,7 +27,7 @@ from rclpy.node import Node
 
 from coc_ros.msg import Detection as DetectionMsg
 from coc_ros.msg import SkillCall
-from coc_ros.robot.api import backend_places, check_velocity_scaling
+from coc_ros.robot.api import backend_place_colors, backend_places, check_velocity_scaling
 from coc_ros.robot.backend import SkillBackend, SkillError
 from coc_ros.ros import names
 from coc_ros.ros.heartbeat import HeartbeatPublisher
@@ -170,6 +170,7 @@ class SkillServer(Node):
             try:
                 resp.world_json = json.dumps(self.backend.world_state())
                 resp.places_json = json.dumps(backend_places(self.backend))
+                resp.place_colors_json = json.dumps(backend_place_colors(self.backend))
                 if req.image_path:
                     render = getattr(self.backend, "render", None)
                     if not callable(render):

@@ -10,7 +10,7 @@ import threading
 from typing import Any
 from collections.abc import Callable
 
-from coc_ros.core.names import ground_name, name_tokens, plural_members, resolution_options
+from coc_ros.core.names import ground_name, name_tokens, place_words, plural_members, resolution_options
 from coc_ros.robot.backend import Detection, SkillBackend, SkillError
 
 Approver = Callable[[str, dict[str, Any]], bool]
@@ -88,6 +88,13 @@ def backend_places(backend: Any) -> list[str]:
     return list(getattr(backend, "containers", []) or [])
 
 
+def backend_place_colors(backend: Any) -> dict[str, str]:
+    """Place -> colour name where the backend offers `place_colors()` (a scene's containers, a skill server's
+    config); empty otherwise, and then places are known by their names only."""
+    fn = getattr(backend, "place_colors", None)
+    return {str(k): str(v) for k, v in fn().items() if v} if callable(fn) else {}
+
+
 def check_velocity_scaling(value: Any) -> float:
     """Velocity scaling must be a number in (0, 1]: 0.0 is an error, never read as 'default' or 'full speed'."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -147,6 +154,11 @@ class RobotAPI:
         """Containers and locations the program may use as targets (for the prompt)."""
         return backend_places(self.backend)
 
+    def place_colors(self) -> dict[str, str]:
+        """Place -> colour name, where the backend knows them (a scene's containers, a skill server's config), so
+        'the yellow bucket' can mean the one yellow place. Empty when the backend offers none."""
+        return backend_place_colors(self.backend)
+
     # --------------------------------------------------------------------------------------- called by programs
     def call(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         if name not in self.functions:
@@ -195,12 +207,16 @@ class RobotAPI:
         if not isinstance(given, str) or not given.strip():
             raise SkillError("invalid_argument", f"{skill} needs a non-empty name, got {given!r}")
         grounded = ground_name(given, candidates)
-        options = resolution_options(given, places) if grounded is None and places else []
-        if len(options) == 1 and set(name_tokens(given)) & set(name_tokens(options[0])):
-            # 'toy_box' with toy_chest the only toy place, 'blue bucket' with blue_bin the only blue one: the known
-            # words leave one place, the rest is another word for its kind. Measured: asked to confirm, the 1.5B
-            # model answered 'none of these' to both, and the repaired programs kept the name.
-            self._report({"skill": skill, "given": given, "grounded": options[0], "by": "words"})
+        colours = self.place_colors() if grounded is None and places else {}
+        options = resolution_options(given, places, colours) if grounded is None and places else []
+        words = set(name_tokens(given))
+        if len(options) == 1 and words & place_words(options[0], colours):
+            # 'toy_box' with toy_chest the only toy place, 'blue bucket' with blue_bin the only blue one, 'yellow
+            # bucket' with tool_bucket the only yellow one: the known words leave one place, the rest is another
+            # word for its kind. Measured: asked to confirm, the 1.5B model answered 'none of these' to such
+            # places, and the repaired programs kept the name.
+            by = "colour" if words & (place_words(options[0], colours) - set(name_tokens(options[0]))) else "words"
+            self._report({"skill": skill, "given": given, "grounded": options[0], "by": by})
             return options[0]
         if options and self.resolve_target is not None:
             meant = self.resolve_target(given, options)

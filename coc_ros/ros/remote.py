@@ -122,7 +122,7 @@ class RemoteSkills:
         self._stop = caller(StopMotion, names.SKILL_STOP, True)
         self._world = caller(GetWorld, names.SKILL_GET_WORLD, True)
         self.cancel_event: threading.Event | None = None
-        self._places: tuple[str, list[str]] | None = None  # (skill_server instance, its targets)
+        self._places: tuple[str, tuple[list[str], dict[str, str]]] | None = None  # (instance, (targets, colours))
 
     def _call(self, caller: ServiceCaller, request: Any, *, timeout_s: float | None = None,
               wait_s: float | None = None, cancel: bool = True) -> Any:
@@ -173,11 +173,21 @@ class RemoteSkills:
 
     def places(self) -> list[str]:
         """Containers/locations the skill server's backend accepts as pick_place targets."""
+        return list(self._place_info()[0])
+
+    def place_colors(self) -> dict[str, str]:
+        """Place -> colour name as the skill server's backend knows them (empty where it knows none)."""
+        return dict(self._place_info()[1])
+
+    def _place_info(self) -> tuple[list[str], dict[str, str]]:
+        """Places and their colours, asked once per skill-server instance (a restarted server may differ)."""
         beat = self.heartbeat.latest
         instance = beat.instance if beat is not None else ""
         if self._places is None or self._places[0] != instance:
             resp = self._call(self._world, GetWorld.Request(), cancel=False)
-            self._places = (instance, list(json.loads(resp.places_json or "[]")) if resp.success else [])
+            info = ((list(json.loads(resp.places_json or "[]")), dict(json.loads(resp.place_colors_json or "{}")))
+                    if resp.success else ([], {}))
+            self._places = (instance, info)
         return self._places[1]
 
     def get_world(self, image_path: str = "", *, timeout_s: float | None = None,

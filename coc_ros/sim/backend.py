@@ -110,6 +110,10 @@ class SimSkillBackend:
     def world_state(self) -> dict[str, str]:
         return self.world.world_state()
 
+    def place_colors(self) -> dict[str, str]:
+        """Each container's colour as the scene names it ('tool_bucket' -> 'yellow'): what a person sees."""
+        return {c.name: c.color.name for c in self.scene.containers}
+
     def render(self, path: str | Path, camera: str = "overview") -> Path:
         """Write a PNG of the table ('overview' for people, 'top' is what the detector sees)."""
         qpos, _ = self.world.snapshot()
