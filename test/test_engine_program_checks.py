@@ -8,7 +8,7 @@ import ast
 from conftest import CountingBackend, fenced
 from coc_ros.core.types import Limits
 from coc_ros.engine.prompts import helper_question
-from coc_ros.engine.program_checks import impossible_comparisons, place_colours_used, spaced_names
+from coc_ros.engine.program_checks import escaped_apostrophes, impossible_comparisons, place_colours_used, spaced_names
 from coc_ros.engine.runner import Engine
 from coc_ros.engine.techniques import Techniques
 from coc_ros.llm.scripted import ScriptedLLM
@@ -233,3 +233,22 @@ def test_a_list_answer_is_told_with_its_count():
     assert answer_text(["shears"]) == "1 item: shears" and answer_text([]) == "0 items"
     assert answer_text(3) == "3" and answer_text("done") == "done" and answer_text(None) == ""
     assert answer_text([1, 2]) == "[1, 2]"  # not a list of names: as it is
+
+
+def test_an_apostrophe_in_a_single_quoted_string_is_escaped_instead_of_simulated():
+    program = ("say('that's the red one')\n"
+               "for obj in detect_objects():\n"
+               "    if obj != 'it's':  # not a real name: the comparison must still run as code\n"
+               "        pick_place(obj, 'box')\n"
+               "answer = 'done'\n")
+    fixed, lines = escaped_apostrophes(program)
+    assert lines == [1, 3] and "say('that\\'s the red one')" in fixed
+    assert escaped_apostrophes("say(\"it's fine\")\n") == ("say(\"it's fine\")\n", [])  # already Python
+    llm = ScriptedLLM([fenced(program)], {})  # no LMulator reply scripted: a pseudo-code line would fail the run
+    backend = CountingBackend(objects={"red_cube": "table"}, containers=("box",), motion_s=0.0)
+    robot = RobotAPI(backend)
+    result = Engine(llm, robot=robot, limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False)).run("put the red cube in the box")
+    assert result.success, result.error
+    assert robot.said == ["that's the red one"] and backend.motions == [("red_cube", "box")]
+    assert [e.line for e in result.trace if e.kind == "grounding" and e.detail["by"] == "apostrophe"] == [1, 3]

@@ -229,3 +229,48 @@ def spaced_names(program: str) -> tuple[str, list[str]]:
     if len(after.pseudo_lines) >= len(before.pseudo_lines):
         return program, []
     return fixed, ["_".join(words) for words in names]
+
+
+_APOSTROPHE = re.compile(r"(?<=[A-Za-z])'(?=[A-Za-z])")
+
+
+def _parses_as_line(text: str) -> bool:
+    """Whether one stripped line is Python on its own: a statement, or the header of a block."""
+    for body in (text, text + "\n    pass"):
+        try:
+            ast.parse(body)
+            return True
+        except SyntaxError:
+            continue
+    return False
+
+
+def _pseudo_count(program: str) -> int:
+    """How many lines of a program are not Python (more than any program has when it cannot be parsed at all)."""
+    try:
+        return len(parse_program(program).pseudo_lines)
+    except SyntaxError:
+        return program.count("\n") + 2
+
+
+def escaped_apostrophes(program: str) -> tuple[str, list[int]]:
+    """The program with the apostrophes of words like "that's" escaped on lines that are not Python only because a
+    single-quoted string holds them (`find_container('the box that's blue')`), and those line numbers.
+
+    A line is changed only when it then parses on its own (as a statement or a block header), and the change is
+    kept only when the program has fewer lines that are not Python. Measured on the sealed split: such a line
+    became pseudo-code, the LMulator answered with a word that named no place, and the food went to the wrong
+    container."""
+    lines = program.split("\n")
+    changed = []
+    for number, text in enumerate(lines, start=1):
+        stripped = text.strip()
+        candidate = _APOSTROPHE.sub(r"\\'", stripped)
+        if candidate == stripped or _parses_as_line(stripped) or not _parses_as_line(candidate):
+            continue
+        lines[number - 1] = text[:len(text) - len(text.lstrip())] + candidate
+        changed.append(number)
+    fixed = "\n".join(lines)
+    if not changed or _pseudo_count(fixed) >= _pseudo_count(program):
+        return program, []
+    return fixed, changed

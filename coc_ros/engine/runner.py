@@ -33,8 +33,8 @@ from coc_ros.engine.robot_prompts import describe_place_colors, describe_seen, w
 from coc_ros.engine.shots import load_examples
 from coc_ros.engine.techniques import Techniques
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest, LMulatorProtocol
-from coc_ros.engine.program_checks import (as_helpers, impossible_comparisons, place_colours_used, quoted_variables,
-                                           spaced_names, unquote)
+from coc_ros.engine.program_checks import (as_helpers, escaped_apostrophes, impossible_comparisons, place_colours_used,
+                                           quoted_variables, spaced_names, unquote)
 from coc_ros.core.types import (
     Canceled,
     CocError,
@@ -342,16 +342,22 @@ class _Run:
         if problems:
             raise ProgramError("; ".join(problems))
 
-    def _join_spaced_names(self) -> None:
-        """`to compost = []`: a variable named in several words is one name, joined by underscores wherever it is
-        used (a grounding event each), instead of a pseudo-code line the LMulator cannot answer with a variable."""
+    def _fix_syntax_slips(self) -> None:
+        """Two slips that turn a line of code into pseudo-code the LMulator cannot answer usefully, fixed in the
+        program text (a grounding event each): an apostrophe in a single-quoted string (`'the box that's blue'`,
+        `by: apostrophe`) and a variable named in several words (`to compost = []`, `by: identifier`)."""
+        fixed, lines = escaped_apostrophes(self.result.program)
+        if lines:
+            self.result.program = fixed
+            for line in lines:
+                self.emit("grounding", "system", line=line, detail={
+                    "skill": "program", "given": "'", "grounded": "\\'", "by": "apostrophe"})
         fixed, names = spaced_names(self.result.program)
-        if not names:
-            return
-        self.result.program = fixed
-        for name in names:
-            self.emit("grounding", "system", detail={"skill": "program", "given": name.replace("_", " "),
-                                                     "grounded": name, "by": "identifier"})
+        if names:
+            self.result.program = fixed
+            for name in names:
+                self.emit("grounding", "system", detail={"skill": "program", "given": name.replace("_", " "),
+                                                         "grounded": name, "by": "identifier"})
 
     def _unquote_variables(self, tree: ast.AST) -> None:
         """`pick_place('vegetables', 'fridge_tray')` after `vegetables = [...]`: the writer quoted its own list
@@ -421,7 +427,7 @@ class _Run:
     def _execute_program(self, mode: Mode) -> None:
         r = self.result
         if self.check_values:
-            self._join_spaced_names()
+            self._fix_syntax_slips()
         try:
             parsed = parse_program(r.program)
         except SyntaxError as exc:
