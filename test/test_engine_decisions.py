@@ -376,6 +376,18 @@ def test_leaving_an_object_where_it_is_is_no_motion_but_an_unknown_target_still_
     assert not result.success and "no target named 'bin'" in result.error  # ambiguous: two bins
 
 
+def test_staying_put_in_another_language_is_no_motion():
+    program = ("for obj in ['ham', 'bread', 'apple']:\n"
+               "    pick_place(obj, 'box' if obj == 'bread' else 'liegen')\n"
+               "pick_place('cheese', '原地')\nanswer = 'ok'")
+    llm = ScriptedLLM([fenced(program)], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(repair=False)).run("Leg das Brot in die Box, alles andere bleibt liegen.")
+    assert result.success, result.error
+    assert backend.motions == [("bread", "box")] and backend.world["cheese"] == "table"
+
+
 def test_a_predicate_naming_a_colour_or_label_the_camera_reports_is_answered_by_the_camera():
     objects = {"red_cube": "table", "red_cylinder": "table", "green_cube": "table", "blue_cylinder": "table"}
     program = "answer = [o for o in detect_objects() if is_red(o) and not is_cylinder(o)]"

@@ -30,9 +30,19 @@ USAGE = {
     "move_to": "Usage: move_to(x, y, z) in metres.",
 }
 # A pick_place target made only of these words means "leave it where it is" ('table', 'where it is', 'in place'):
-# measured, the 1.5B model writes pick_place(obj, 'where it is') for "leave everything else where it is".
-STAY_WORDS = frozenset({"table", "where", "it", "is", "in", "on", "its", "place", "here", "stay", "original",
-                        "spot", "position", "same", "leave", "keep", "as"})
+# measured, the 1.5B model writes pick_place(obj, 'where it is') for "leave everything else where it is", and
+# copies the instruction's own word in other languages (pick_place(obj, 'liegen') for German "bleibt liegen"), so
+# the same few words are listed for the languages an instruction may come in.
+STAY_WORDS = frozenset({
+    "table", "where", "it", "is", "in", "on", "its", "place", "here", "stay", "original", "spot", "position", "same",
+    "leave", "keep", "as",
+    "tisch", "liegen", "bleiben", "bleibt", "lassen", "stehen", "hier", "wo", "ist", "auf", "dem",  # German
+    "rester", "reste", "laisser", "ici", "sur", "la",  # French
+    "mesa", "quedar", "queda", "dejar", "aqui", "aquí", "sitio", "lugar", "donde", "está", "en",  # Spanish
+    "tavolo", "restare", "resta", "lasciare", "qui", "posto", "dove", "sul",  # Italian
+    "ficar", "fica", "deixar", "onde",  # Portuguese (mesa, aqui, lugar: as in Spanish)
+    "原地", "原处", "原位", "不动", "留下", "桌子", "桌上", "そのまま", "テーブル",  # Chinese, Japanese
+})
 
 
 @dataclasses.dataclass
