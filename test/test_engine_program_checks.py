@@ -252,3 +252,21 @@ def test_an_apostrophe_in_a_single_quoted_string_is_escaped_instead_of_simulated
     assert result.success, result.error
     assert robot.said == ["that's the red one"] and backend.motions == [("red_cube", "box")]
     assert [e.line for e in result.trace if e.kind == "grounding" and e.detail["by"] == "apostrophe"] == [1, 3]
+
+
+def test_a_choice_among_places_sees_their_colours_only_when_it_is_about_colour():
+    program = ("target = find_container('the crate that is the colour of grass')\n"
+               "other = find_container('the crate for bottles')\n"
+               "pick_place('red_cube', target)\nanswer = [target, other]")
+    llm = ScriptedLLM([fenced(program), "'supply_crate'", "'bottle_crate'"], {})
+    backend = PaintedBackend({"supply_crate": "green", "bottle_crate": "white", "green_bin": "green"},
+                             objects=dict(BLOCKS), containers=("supply_crate", "bottle_crate", "green_bin"),
+                             motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False)).run("put the red cube in the grass-coloured crate")
+    assert result.success, result.error
+    assert backend.motions == [("red_cube", "supply_crate")]
+    about_colour, not_about_colour = llm.calls[1][-1]["content"], llm.calls[2][-1]["content"]
+    # only colours that add to a name are listed: green_bin's name already says green
+    assert "The places' colours: supply_crate is green, bottle_crate is white." in about_colour
+    assert "colours" not in not_about_colour

@@ -62,6 +62,16 @@ def plural_members(given: str, names: list[str]) -> list[str]:
     return members if len(members) >= 2 else []
 
 
+_COLOUR_TALK = ("colo", "farb", "couleur", "色")  # colour/color/coloured, Farbe, couleur, 颜色/色 (stems)
+
+
+def mentions_colour(text: str) -> bool:
+    """Whether a description speaks of colour: a colour word ('the yellow bucket') or the word colour itself in a
+    few languages ('the crate that's the colour of grass', 'grass-coloured', 'der grüne Farbe', '绿色的')."""
+    lowered = text.lower()
+    return bool(set(re.findall(r"[a-z]+", lowered)) & COLOUR_WORDS) or any(stem in lowered for stem in _COLOUR_TALK)
+
+
 def place_words(place: str, colours: dict[str, str] | None = None) -> set[str]:
     """The words a place may be called by: its name's words plus its colour's ('tool_bucket' painted yellow:
     tool, bucket, yellow), so 'the yellow bucket' means it even though no place is named yellow_bucket."""

@@ -31,8 +31,10 @@ def describe_seen(objects: list[tuple[str, str, str]]) -> str:
 
 
 def describe_place_colors(colours: dict[str, str], places: list[str]) -> str:
-    """' The places' colours: tool_bucket is yellow, ...' for the places whose colour is known ('' if none)."""
-    known = [f"{p} is {colours[p]}" for p in places if colours.get(p)]
+    """' The places' colours: tool_bucket is yellow, ...' for the places whose colour adds to their name (green_bin
+    is not listed as green: repeated, it only lengthens the question); '' if none."""
+    known = [f"{p} is {colours[p]}" for p in places
+             if colours.get(p) and set(colours[p].lower().split()) - set(p.lower().split("_"))]
     return f" The places' colours: {', '.join(known)}." if known else ""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from collections.abc import Callable
 
 from coc_ros.engine.lmulator import LMulator, content_id, parse_literal
+from coc_ros.core.names import mentions_colour
 from coc_ros.core.program import extract_program, parse_program
 from coc_ros.engine.prompts import (
     COT_SYSTEM,
@@ -317,7 +318,7 @@ class _Run:
                 run_id=self.result.run_id, question=self.question, program=self.result.program, line=0,
                 source=f"pick_place(obj, {given!r})", kind="call", expression=f"place_meant_by({given!r})", state={},
                 hints={"decision": "name", "helper": "place_meant_by", "args": [given], "options": options,
-                       "grammar": True, "describe": False, "seen": self._seen_for_places()}))
+                       "grammar": True, "describe": False, "seen": self._seen_for_places(given)}))
             meant = parse_literal(reply.value, "call")
         except (CocError, ValueError):
             return None
@@ -392,10 +393,14 @@ class _Run:
         """What the camera reports, as the program writer and the name decisions are shown it."""
         return describe_seen([(d.id, d.color, d.class_id) for d in self.engine.robot.seen()])
 
-    def _seen_for_places(self) -> str:
-        """The camera's view plus the places' colours where the robot knows them, for a choice among places ('the
-        crate the colour of grass' needs to know which crate is green)."""
-        return self._seen() + describe_place_colors(self.engine.robot.place_colors(), self.places or [])
+    def _seen_for_places(self, about: str) -> str:
+        """The camera's view, plus the places' colours for a description that speaks of colour ('the crate the colour
+        of grass' needs to know which crate is green). Measured on the dev split: listed for every choice among
+        places, the colours turned the 1.5B model's right answers for '碗' and 'the grass-coloured container' (where
+        green_bin's name already says it) into wrong ones, so they are given only when asked about and only where
+        they add to a place's name."""
+        colours = self.engine.robot.place_colors() if mentions_colour(about) else {}
+        return self._seen() + describe_place_colors(colours, self.places or [])
 
     def _asks_to_act(self) -> bool:
         """Whether the instruction asks for motion (not only an answer): the model's Yes/No log-odds where the
@@ -508,7 +513,8 @@ class _Run:
             # The camera's view goes with it: a place described by colour or kind needs the objects' colours.
             objects = robot.object_names()
             hints["options"] = objects if hints.get("role") == "object" else (self.places or objects)
-            hints["seen"] = self._seen_for_places() if hints["options"] == self.places else self._seen()
+            about = " ".join(str(a) for a in hints.get("args") or [])
+            hints["seen"] = self._seen_for_places(about) if hints["options"] == self.places else self._seen()
         objects = robot.detected  # peers only from what the program already looked at: no extra camera call
         args = hints.get("args") or []
         if hints.get("decision") in ("bool", "choice") and args and args[0] in objects:
