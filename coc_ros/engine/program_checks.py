@@ -222,11 +222,7 @@ def spaced_names(program: str) -> tuple[str, list[str]]:
         text = lines[line - 1]
         lines[line - 1] = text[:start] + joined + text[end:]
     fixed = "".join(lines)
-    try:
-        after = parse_program(fixed)
-    except SyntaxError:
-        return program, []
-    if len(after.pseudo_lines) >= len(before.pseudo_lines):
+    if _pseudo_count(fixed) >= len(before.pseudo_lines):
         return program, []
     return fixed, ["_".join(words) for words in names]
 
