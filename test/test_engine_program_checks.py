@@ -18,6 +18,13 @@ BLOCKS = {"red_cube": "table", "blue_cube": "table", "red_cylinder": "table"}
 COLOURS, LABELS = {"red", "blue"}, {"cube", "cylinder"}
 
 
+def _run(llm: ScriptedLLM, backend: CountingBackend, instruction: str, robot: RobotAPI | None = None,
+         **techniques: bool):
+    """The engine on the fake robot (30 s limit) with the given techniques switched, run on one instruction."""
+    return Engine(llm, robot=robot or RobotAPI(backend), limits=Limits(timeout_s=30),
+                  techniques=Techniques(**techniques)).run(instruction)
+
+
 def _problems(program: str) -> list[str]:
     return impossible_comparisons(ast.parse(program), COLOURS, LABELS)
 
@@ -51,8 +58,7 @@ def test_an_impossible_comparison_is_repaired_before_any_motion():
     right = "for o in detect_objects():\n    if get_shape(o) == 'cube':\n        pick_place(o, 'box')\nanswer = 1"
     llm = ScriptedLLM([fenced(wrong), fenced(right)], {})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False)).run("put the cubes in the box")
+    result = _run(llm, backend, "put the cubes in the box", intent_check=False)
     assert result.success, result.error
     repairs = [e.detail["error"] for e in result.trace if e.kind == "repair"]
     assert len(repairs) == 1 and "'sweet', 'salty', a value it never returns here" in repairs[0]
@@ -68,8 +74,7 @@ def test_one_impossible_value_becomes_the_helper_it_means():
               **{helper_question("is_sweet", [o]): {"Yes": -2.0, "No": 0.0} for o in BLOCKS}}
     llm = ScriptedLLM([fenced(wrong)], scores)
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False, calibrate=False, describe=False)).run("round ones away")
+    result = _run(llm, backend, "round ones away", intent_check=False, calibrate=False, describe=False)
     assert result.success, result.error
     assert "    if is_round(o) and not is_sweet(o):  # keep me" in result.program
     assert backend.motions == [("red_cylinder", "box")]
@@ -85,8 +90,7 @@ def test_without_repair_the_program_runs_as_written():
     wrong = "for o in detect_objects():\n    if get_color(o) != 'sweet':\n        pick_place(o, 'box')\nanswer = 1"
     llm = ScriptedLLM([fenced(wrong)], {})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(repair=False, intent_check=False)).run("put the cubes in the box")
+    result = _run(llm, backend, "put the cubes in the box", repair=False, intent_check=False)
     assert result.success and len(backend.motions) == 3  # coc-python's baseline: nothing checked, nothing fixed
 
 
@@ -100,8 +104,7 @@ def test_the_intent_reprompt_points_out_a_colour_copied_from_the_target_place():
                  for o, lo in (("red_cube", 2.0), ("blue_cube", -2.0), ("red_cylinder", -2.0))}}
     llm = ScriptedLLM([fenced(copied), fenced(fixed)], scores)
     backend = CountingBackend(objects=dict(BLOCKS), containers=("blue_bin", "box"), motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(calibrate=False, describe=False)).run(instruction)
+    result = _run(llm, backend, instruction, calibrate=False, describe=False)
     assert result.success, result.error
     intent = [e.detail["message"] for e in result.trace if e.kind == "intent"]
     assert len(intent) == 1 and "'blue' is the colour of the place blue_bin" in intent[0]
@@ -111,8 +114,7 @@ def test_the_intent_reprompt_points_out_a_colour_copied_from_the_target_place():
 def test_a_place_named_by_another_word_for_its_kind_is_grounded_without_the_model():
     llm = ScriptedLLM([fenced("pick_place('red_cube', 'toy box')\nanswer = 'ok'")], {})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("toy_chest", "bookshelf"), motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False)).run("put the red cube in the toy box")
+    result = _run(llm, backend, "put the red cube in the toy box", intent_check=False)
     assert result.success, result.error
     assert backend.motions == [("red_cube", "toy_chest")]
     fixes = [e.detail for e in result.trace if e.kind == "grounding"]
@@ -126,8 +128,7 @@ def test_a_quoted_list_variable_passed_to_pick_place_is_unquoted_and_recorded():
                "answer = 'done'")
     llm = ScriptedLLM([fenced(program)], {})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False)).run("put the cubes in the box")
+    result = _run(llm, backend, "put the cubes in the box", intent_check=False)
     assert result.success, result.error
     assert backend.motions == [("red_cube", "box"), ("blue_cube", "box")]
     assert "pick_place(cubes, 'box')  # the list, quoted" in result.program  # edited in place, comment kept
@@ -153,8 +154,7 @@ def test_checks_work_on_programs_with_pseudo_code_lines():
               for o in BLOCKS}
     llm = ScriptedLLM([fenced(program), "{}"], scores)
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False, calibrate=False, describe=False)).run("box a block")
+    result = _run(llm, backend, "box a block", intent_check=False, calibrate=False, describe=False)
     assert result.success, result.error
     assert "if is_block(o)]\nnote which one's the smallest\n" in result.program
     assert backend.motions == [("red_cube", "box")]
@@ -175,8 +175,7 @@ def test_a_place_named_by_its_colour_and_kind_is_grounded_without_the_model():
     llm = ScriptedLLM([fenced("pick_place('red_cube', 'yellow_bucket')\nanswer = 'ok'")], {})
     backend = PaintedBackend({"tool_bucket": "yellow", "waste_bin": "grey"}, objects=dict(BLOCKS),
                              containers=("tool_bucket", "waste_bin"), motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False)).run("put the red cube in the yellow bucket")
+    result = _run(llm, backend, "put the red cube in the yellow bucket", intent_check=False)
     assert result.success, result.error
     assert backend.motions == [("red_cube", "tool_bucket")]
     fixes = [e.detail for e in result.trace if e.kind == "grounding"]
@@ -197,7 +196,7 @@ def test_place_colours_decide_only_what_they_tell_apart():
     backend = PaintedBackend({"tool_bucket": "yellow"}, objects=dict(BLOCKS), containers=("tool_bucket", "box"),
                              motion_s=0.0)
     llm = ScriptedLLM([fenced("pick_place('red_cube', 'red bucket')\nanswer = 'ok'")], {})
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("put it in the red bucket")
+    result = _run(llm, backend, "put it in the red bucket")
     assert not result.success and backend.motions == []
     assert "no target named 'red bucket'" in [e for e in result.trace if e.kind == "repair"][0].detail["error"]
 
@@ -219,8 +218,7 @@ def test_a_variable_named_in_several_words_is_joined_wherever_it_is_used():
                                                                              "a dog\n", [])  # a real pseudo-code line
     llm = ScriptedLLM([fenced(program)], {})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False)).run("put the cubes in the box")
+    result = _run(llm, backend, "put the cubes in the box", intent_check=False)
     assert result.success, result.error
     assert result.answer == ["red_cube", "blue_cube"] and len(llm.calls) == 1  # no LMulator call for the line
     assert [e.detail["by"] for e in result.trace if e.kind == "grounding"] == ["identifier"]
@@ -247,8 +245,7 @@ def test_an_apostrophe_in_a_single_quoted_string_is_escaped_instead_of_simulated
     llm = ScriptedLLM([fenced(program)], {})  # no LMulator reply scripted: a pseudo-code line would fail the run
     backend = CountingBackend(objects={"red_cube": "table"}, containers=("box",), motion_s=0.0)
     robot = RobotAPI(backend)
-    result = Engine(llm, robot=robot, limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False)).run("put the red cube in the box")
+    result = _run(llm, backend, "put the red cube in the box", robot=robot, intent_check=False)
     assert result.success, result.error
     assert robot.said == ["that's the red one"] and backend.motions == [("red_cube", "box")]
     assert [e.line for e in result.trace if e.kind == "grounding" and e.detail["by"] == "apostrophe"] == [1, 3]
@@ -262,8 +259,7 @@ def test_a_choice_among_places_sees_their_colours_only_when_it_is_about_colour()
     backend = PaintedBackend({"supply_crate": "green", "bottle_crate": "white", "green_bin": "green"},
                              objects=dict(BLOCKS), containers=("supply_crate", "bottle_crate", "green_bin"),
                              motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False)).run("put the red cube in the grass-coloured crate")
+    result = _run(llm, backend, "put the red cube in the grass-coloured crate", intent_check=False)
     assert result.success, result.error
     assert backend.motions == [("red_cube", "supply_crate")]
     about_colour, not_about_colour = llm.calls[1][-1]["content"], llm.calls[2][-1]["content"]
