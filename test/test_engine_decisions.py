@@ -180,7 +180,7 @@ def test_a_grammar_that_cannot_be_built_is_a_clear_error():
     lmulator = LMulator(BrokenGrammar([], {}))
     request = SimRequest(run_id="r", question="q", program="", line=1, source="", kind="call",
                          expression="find_place('x')", state={},
-                         hints={"decision": "name", "options": ["a"], "helper": "find_place", "args": ["x"]})
+                         hints={"decision": "name", "options": ["a", "b"], "helper": "find_place", "args": ["x"]})
     with pytest.raises(Exception) as info:
         lmulator.simulate(request)
     assert "could not decide find_place('x')" in str(info.value) and "grammar" in str(info.value)
@@ -259,6 +259,33 @@ def test_the_intent_check_accepts_a_reprompted_program_that_acts():
     result = engine.run("Throw the ham away.")
     assert result.success, result.error
     assert backend.world["ham"] == "trash_bin"
+
+
+def test_a_count_left_out_of_the_answer_is_asked_for_once_without_moving_again():
+    first = fenced("for o in ['ham', 'cheese']:\n    pick_place(o, 'box')\nanswer = 'done'")
+    again = fenced("moved = ['ham', 'cheese']\nfor o in moved:\n    pick_place(o, 'box')\nanswer = len(moved)")
+    engine, backend, llm = robot_engine([first, again], {})
+    result = engine.run("Put the ham and the cheese in the box and tell me how many things you put there.")
+    assert result.success, result.error
+    assert result.answer == 2 and backend.world["ham"] == backend.world["cheese"] == "box"
+    assert engine.robot.motions == 2  # the second program's pick_place calls were not made again
+    asked = [e for e in result.trace if e.kind == "intent"]
+    assert len(asked) == 1 and asked[0].detail["check"] == "count"
+    assert "pick_place('ham', 'box')" in llm.calls[1][-1]["content"]  # told what was done
+
+
+def test_a_re_ask_for_the_count_can_never_move_anything_new():
+    first = fenced("pick_place('ham', 'box')\nanswer = 'done'")
+    greedy = fenced("pick_place('ham', 'box')\npick_place('apple', 'box')\nanswer = 2")
+    engine, backend, _ = robot_engine([first, greedy], {})
+    result = engine.run("Put the ham in the box, then tell me how many things are in the box.")
+    assert result.success, result.error  # the goal's motion was made; the failed re-ask leaves it as it was
+    assert backend.world["apple"] == "table" and backend.world["ham"] == "box"
+    assert result.answer == "done"
+    assert "refused" in [e for e in result.trace if e.kind == "intent"][-1].detail["error"]
+    # A goal that asks no number is not re-asked.
+    engine, _, llm = robot_engine([first], {})
+    assert engine.run("Put the ham in the box.").success and len(llm.calls) == 1
 
 
 def test_a_question_needs_no_motion():

@@ -183,6 +183,40 @@ def test_a_place_named_by_its_colour_and_kind_is_grounded_without_the_model():
     assert len(llm.calls) == 1  # only the program: no model call to confirm
 
 
+def test_colour_words_of_other_languages_mean_the_english_colour():
+    from coc_ros.core.names import colour_words, mentions_colour, resolution_options
+
+    assert colour_words("contenitore giallo") == {"yellow"}
+    assert colour_words("die gelben Kisten") == {"yellow"}  # an inflected form
+    assert colour_words("黄色的柜子") == {"yellow"} and colour_words("노란 상자") == {"yellow"}
+    assert colour_words("the grey box") == {"gray"} and colour_words("bac vert ou bleu") == {"green", "blue"}
+    assert colour_words("rotate the vegan box") == set()  # whole words only: 'rot' is German red, 'rotate' is not
+    assert mentions_colour("giallo") and not mentions_colour("the box for the staff")
+    places = ["tool_bucket", "feed_bucket", "waste_bin"]
+    colours = {"tool_bucket": "yellow", "feed_bucket": "green", "waste_bin": "grey"}
+    assert resolution_options("contenitore giallo", places, colours) == ["tool_bucket"]
+    assert resolution_options("gray bin", places, colours) == ["waste_bin"]  # 'gray' and 'grey' are one colour
+
+
+def test_a_described_container_is_narrowed_to_the_places_its_words_leave():
+    backend = PaintedBackend({"tool_bucket": "yellow", "feed_bucket": "green", "waste_bin": "grey"},
+                             objects=dict(BLOCKS), containers=("tool_bucket", "feed_bucket", "waste_bin"),
+                             motion_s=0.0)
+    program = "target = find_container('giallo')\npick_place('red_cube', target)\nanswer = target"
+    llm = ScriptedLLM([fenced(program)], {})
+    result = _run(llm, backend, "metti il cubo rosso nel contenitore giallo", intent_check=False)
+    assert result.success, result.error
+    assert backend.motions == [("red_cube", "tool_bucket")]
+    assert len(llm.calls) == 1  # one place has the colour: decided without the model
+    program = "target = find_container('the bucket for the chickens')\npick_place('red_cube', target)\nanswer = target"
+    llm = ScriptedLLM([fenced(program), "'feed_bucket'"], {})
+    backend.motions.clear()
+    result = _run(llm, backend, "put the red cube in the bucket for the chickens", intent_check=False)
+    assert result.success, result.error
+    options = llm.calls[1][-1]["content"].split("Options: ", 1)[1]
+    assert "'tool_bucket'" in options and "'feed_bucket'" in options and "'waste_bin'" not in options
+
+
 def test_place_colours_decide_only_what_they_tell_apart():
     from coc_ros.core.names import resolution_options
 

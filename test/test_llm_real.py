@@ -79,7 +79,7 @@ def test_local_lmulator_describes_detected_objects_before_deciding(local_llm):
     assert {o: r.value for o, r in replies.items()} == {"ham": "True", "apple": "False", "carrot": "False"}
     assert all(r.detail["fact"] for r in replies.values())
     assert "apple" in replies["apple"].detail["fact"].lower()
-    assert sorted(lm._facts) == sorted(peers)
+    assert sorted(obj for obj, _ in lm._facts) == sorted(peers)  # each described once, with the scene's objects
 
 
 def test_prefix_kv_state_persists_across_processes(tmp_path, monkeypatch):

@@ -10,6 +10,47 @@ COLOUR_WORDS = frozenset({"red", "orange", "yellow", "green", "blue", "purple", 
                           "black", "white", "gray", "grey", "silver", "gold", "beige", "cyan", "magenta"})
 
 
+# The same colours in the other languages instructions come in, as a person or a program copying the instruction
+# may name a place: 'contenitore giallo', 'die gelbe Kiste', 'le bac vert', '黄色的柜子' (measured on the reserve split:
+# the 1.5B writer passed find_container('giallo'), and the model, not told 'giallo' is a colour, chose the fridge).
+# Words inflect (gelb/gelbe/gelben): a listed stem matches with the endings below; CJK colours match inside a word.
+_FOREIGN_COLOURS = {
+    "red": "rosso rossa rossi rosse rot rouge rojo roja vermelho vermelha rood rode röd rött röda",
+    "yellow": "giallo gialla gialli gialle gelb jaune jaunes amarillo amarilla amarelo amarela geel gele gul gult gula",
+    "green": "verde verdi grün gruen vert verte verts vertes groen groene grön grönt gröna",
+    "blue": "blu azzurro azzurra blau bleu bleue bleus azul blauw blauwe blå blått",
+    "orange": "arancione arancio naranja laranja oranje",
+    "purple": "viola lila violett violette morado morada roxo roxa paars paarse",
+    "pink": "rosa rose roze",
+    "brown": "marrone braun marron brun brune marrón marrom castanho bruin bruine",
+    "black": "nero nera neri schwarz noir noire negro negra preto preta zwart zwarte svart svarta",
+    "white": "bianco bianca bianchi weiß weiss blanc blanche blanco blanca branco branca wit witte vit vitt vita",
+    "gray": "grey grigio grigia grau gris grise cinza cinzento grijs grijze grå grått",
+}
+_INFLECTIONS = ("", "e", "en", "er", "em", "es", "s")
+FOREIGN_COLOUR_WORDS = {form: colour for colour, words in _FOREIGN_COLOURS.items() for word in words.split()
+                        for form in {word + end for end in _INFLECTIONS}}
+_CJK_COLOURS = {"red": "红 紅 赤 빨간 빨강", "yellow": "黄 黃 노란 노랑", "green": "绿 綠 緑 초록 녹색",
+                "blue": "蓝 藍 青 파란 파랑", "orange": "橙 橘 주황", "purple": "紫 보라", "pink": "粉 분홍",
+                "brown": "棕 褐 茶色 갈색", "black": "黑 黒 검은 검정", "white": "白 하얀 흰색", "gray": "灰 회색"}
+
+
+def colour_words(text: str) -> set[str]:
+    """The English colours a text names in any of the languages above: 'contenitore giallo' -> {'yellow'},
+    '蓝色的桶' -> {'blue'}, 'the grey box' -> {'gray'}, 'violet' -> {'purple'}. Latin-script words must match
+    whole; a Chinese/Japanese/Korean colour counts inside a word (these scripts do not separate words by spaces)."""
+    found = set()
+    for token in re.findall(r"[^\W\d_]+", text.lower()):
+        if token in COLOUR_WORDS:
+            found.add({"grey": "gray", "violet": "purple"}.get(token, token))
+        elif token in FOREIGN_COLOUR_WORDS:
+            found.add(FOREIGN_COLOUR_WORDS[token])
+    for colour, pieces in _CJK_COLOURS.items():
+        if any(piece in text for piece in pieces.split()):
+            found.add(colour)
+    return found
+
+
 def name_tokens(name: str) -> list[str]:
     """Lower-case words of a name, without articles: 'The Green-Bin' -> ['green', 'bin']."""
     return [t for t in re.split(r"[\s_\-]+", name.strip().lower()) if t and t not in _ARTICLES]
@@ -69,13 +110,20 @@ def mentions_colour(text: str) -> bool:
     """Whether a description speaks of colour: a colour word ('the yellow bucket') or the word colour itself in a
     few languages ('the crate that's the colour of grass', 'grass-coloured', 'der grüne Farbe', '绿色的')."""
     lowered = text.lower()
-    return bool(set(re.findall(r"[a-z]+", lowered)) & COLOUR_WORDS) or any(stem in lowered for stem in _COLOUR_TALK)
+    return bool(colour_words(text)) or any(stem in lowered for stem in _COLOUR_TALK)
+
+
+def given_words(given: str) -> set[str]:
+    """The words a place is asked for by, plus the English colours it names in another language ('contenitore
+    giallo' -> contenitore, giallo, yellow), since the robot knows its places' colours by their English names."""
+    return set(name_tokens(given)) | colour_words(given)
 
 
 def place_words(place: str, colours: dict[str, str] | None = None) -> set[str]:
     """The words a place may be called by: its name's words plus its colour's ('tool_bucket' painted yellow:
     tool, bucket, yellow), so 'the yellow bucket' means it even though no place is named yellow_bucket."""
-    return set(name_tokens(place)) | set(name_tokens((colours or {}).get(place, "")))
+    colour = (colours or {}).get(place, "")
+    return set(name_tokens(place)) | set(name_tokens(colour)) | colour_words(colour)
 
 
 def resolution_options(given: str, places: list[str], colours: dict[str, str] | None = None) -> list[str]:
@@ -88,7 +136,7 @@ def resolution_options(given: str, places: list[str], colours: dict[str, str] | 
     property no place has, so it is not guessed. Otherwise the others are another word for the kind of place ('red
     bucket' where red_bin exists, 'yellow bucket' where tool_bucket is yellow): the places that have all its known
     words."""
-    words = set(name_tokens(given))
+    words = given_words(given)
     known_by = {p: place_words(p, colours) for p in places}
     containing = [p for p in places if words and words <= known_by[p]]
     if len(containing) >= 2 or (len(containing) == 1 and colours and words - set(name_tokens(containing[0]))):

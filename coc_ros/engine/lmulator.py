@@ -113,9 +113,10 @@ class LMulator:
         self.llm = llm
         self.retries = retries
         self._scores: dict[tuple[str, str, str], dict[str, float]] = {}  # (run_id, prompt kind, question) -> scores
-        # What the model said each object is (generated knowledge). It depends only on the object's name and the
-        # model, so it is kept across runs: a scene's objects are described once per process, not once per goal.
-        self._facts: dict[str, str] = {}
+        # What the model said each object is (generated knowledge), by (object, the objects seen with it). It
+        # depends only on those names and the model, so it is kept across runs: a scene's objects are described
+        # once per process, not once per goal.
+        self._facts: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def simulate(self, request: SimRequest) -> SimReply:
         hints = request.hints or {}
@@ -159,12 +160,14 @@ class LMulator:
         other arguments (a sentence, a date) are not things a description helps with."""
         if not hints.get("describe", True) or not isinstance(obj, str) or obj not in (hints.get("peers") or []):
             return ""
-        if obj not in self._facts:
+        peers = [p for p in hints.get("peers") or [] if isinstance(p, str)]
+        key = (obj, tuple(peers))
+        if key not in self._facts:
             if len(self._facts) >= MAX_FACTS:
                 self._facts.clear()
-            text = self.llm.complete(describe_messages(obj), max_tokens=DESCRIBE_TOKENS).text.strip()
-            self._facts[obj] = text.splitlines()[0].strip()[:300] if text else ""
-        return self._facts[obj]
+            text = self.llm.complete(describe_messages(obj, peers), max_tokens=DESCRIBE_TOKENS).text.strip()
+            self._facts[key] = text.splitlines()[0].strip()[:300] if text else ""
+        return self._facts[key]
 
     def _decide_bool(self, request: SimRequest, hints: dict[str, Any]) -> SimReply:
         helper, args = hints.get("helper", ""), list(hints.get("args") or [])
@@ -213,6 +216,7 @@ class LMulator:
         # A name asked for by its own words ('tomato' -> tomato_1, tomato_2) is one of the names containing them:
         # measured, the 1.5B model under a grammar of every name answered find_place('tomato') with 'egg_1'.
         named = candidates_for(args[0], options) if args and isinstance(args[0], str) and not many else []
+        named = options if len(options) == 1 and not many else named  # the host left one place (its words/colour)
         if len(named) == 1:
             detail = {"decision": "name", "helper": helper, "args": args, "grounded": True}
             return self._reply(repr(named[0]), detail, [{"role": "user", "content": request.expression}])

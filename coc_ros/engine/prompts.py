@@ -189,11 +189,15 @@ def choice_messages(question: str, helper: str, args: list[Any], options: list[s
 DESCRIBE_TOKENS = 28
 
 
-def describe_messages(obj: str) -> list[Message]:
-    """Ask the model what an object is (its own words become the fact in front of each decision about it)."""
+def describe_messages(obj: str, peers: list[str] | None = None) -> list[Message]:
+    """Ask the model what an object is (its own words become the fact in front of each decision about it), with
+    the other things the robot sees in front of the question: a name means what it means among them ('cough
+    mixture' beside antacid tablets and lancets is a medicine; asked alone, the 1.5B model called it "a mixture of
+    air and mucus"). The list comes first and is the same for every object of a scene, so its KV cache is shared."""
+    scene = f"On the table: {', '.join(spoken(p) for p in peers)}.\n" if peers and len(peers) > 1 else ""
     return [{"role": "system", "content": DESCRIBE_SYSTEM},
-            {"role": "user", "content": f"What is {spoken(obj)}? Answer in at most 15 words: what it is and what "
-                                        "it is made of."}]
+            {"role": "user", "content": f"{scene}What is {spoken(obj)}? Answer in at most 15 words: what it is and "
+                                        "what it is made of."}]
 
 
 def type_hint(hints: dict[str, Any]) -> str:
@@ -230,6 +234,23 @@ def intent_request(instruction: str) -> str:
     """The re-prompt for a program that made no motion although the instruction asks for one."""
     return (f"Question: {instruction}\nThis instruction asks the robot to do something, but your program made no "
             "robot motion. Write a program that performs it with pick_place calls on the detected objects.")
+def count_request(instruction: str, done: list[tuple[str, str]]) -> str:
+    """The re-prompt for a program whose answer holds no number although the instruction asks how many."""
+    moved = ", ".join(f"pick_place({o!r}, {t!r})" for o, t in done) or "nothing"
+    return (f"Question: {instruction}\nThis instruction asks how many, but your program's `answer` holds no number. "
+            f"Already done (these motions happened; do not repeat them): {moved}.\n"
+            "Write the complete program again so that `answer` is the number asked for.")
+
+
+# "How many" in the languages the robot is spoken to in: a goal that asks it wants a number in the answer.
+_COUNT_QUESTION = re.compile(r"how many|wie viele|combien|cu[aá]nt[oa]s|quant[ieoa]s?\b|hoeveel|hur många|"
+                             r"多少|几个|幾個|いくつ|何個|몇", re.IGNORECASE)
+
+
+def asks_for_count(instruction: str) -> bool:
+    return bool(_COUNT_QUESTION.search(instruction))
+
+
 INTENT_SYSTEM = ("You read instructions given to a robot arm. Answer Yes if the instruction asks the robot to move, "
                  "put, place, sort, prepare or arrange objects; answer No if it only asks a question or for "
                  "information.")

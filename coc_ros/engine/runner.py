@@ -17,13 +17,16 @@ from typing import Any
 from collections.abc import Callable
 
 from coc_ros.engine.lmulator import LMulator, content_id, parse_literal
-from coc_ros.core.names import mentions_colour
+from coc_ros.core.answers import answer_text
+from coc_ros.core.names import mentions_colour, resolution_options
 from coc_ros.core.program import extract_program, parse_program
 from coc_ros.engine.prompts import (
     COT_SYSTEM,
     DIRECT_SYSTEM,
     FewShot,
+    asks_for_count,
     coc_messages,
+    count_request,
     intent_messages,
     intent_request,
     looks_like_question,
@@ -266,7 +269,8 @@ class _Run:
             robot.resolve_target = (self._resolve_target if techniques.repair and techniques.grammar
                                     and supports(self.engine.llm, ConstrainedDecoder) else None)
         self._write_program(messages)
-        repairs = intent_retries = 0
+        repairs = intent_retries = count_retries = 0
+        counted_from: tuple[str, Any] = ("", None)  # program and answer before the re-ask for a number
         failed: dict[str, CocError] = {}  # syntax tree of each program that failed -> its error
         while True:
             try:
@@ -279,6 +283,9 @@ class _Run:
                                              "that causes this error")
                 self._execute_program(mode)
             except CocError as exc:
+                if count_retries:  # the goal's motions were made: a failed re-ask for the number leaves them be
+                    self._keep_first_answer(counted_from, exc)
+                    return
                 if not (robot is not None and techniques.repair and exc.kind in REPAIRABLE
                         and repairs < MAX_REPAIR_ROUNDS):
                     raise
@@ -291,8 +298,26 @@ class _Run:
                                        {"role": "user", "content": feedback}]
                 self._write_program(messages)
                 continue
-            if (robot is None or not techniques.intent_check or robot.motions or robot.done
-                    or not self._asks_to_act()):
+            if robot is not None and techniques.intent_check and (robot.motions or robot.done):
+                if count_retries or not self._misses_count():
+                    robot.hold_still = False
+                    return
+                # Measured on the seen splits: "...and tell me how many" answered with answer = 'done' after the
+                # right motions. Asked once more, with the motions made; these are never repeated.
+                count_retries += 1
+                counted_from = (self.result.program, self.result.answer)
+                robot.hold_still = True
+                feedback = count_request(self.question, robot.done)
+                self.emit("intent", "system", detail={"message": feedback, "check": "count"})
+                messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
+                                       {"role": "user", "content": feedback}]
+                try:
+                    self._write_program(messages)
+                except CocError as exc:
+                    self._keep_first_answer(counted_from, exc)
+                    return
+                continue
+            if robot is None or not techniques.intent_check or not self._asks_to_act():
                 return
             if intent_retries >= 1:
                 err = CocError("the instruction asks the robot to act, but the program made no robot motion "
@@ -416,6 +441,17 @@ class _Run:
             return scores["Yes"] > scores["No"]
         return not looks_like_question(self.question)
 
+    def _keep_first_answer(self, counted_from: tuple[str, Any], exc: CocError) -> None:
+        """The re-ask for a number failed: the goal ends as the first program left it (its motions were made)."""
+        self.engine.robot.hold_still = False
+        self.result.program, self.result.answer = counted_from
+        self.emit("intent", "system", detail={"check": "count", "error": str(exc)[:1000]})
+
+    def _misses_count(self) -> bool:
+        """Whether the goal asks how many and neither the answer nor anything said holds a number."""
+        told = " ".join([answer_text(self.result.answer), *self.engine.robot.said])
+        return asks_for_count(self.question) and not re.search(r"\d", told)
+
     def _write_program(self, messages: list[Message]) -> None:
         r = self.result
         start = time.monotonic()
@@ -514,7 +550,14 @@ class _Run:
             objects = robot.object_names()
             hints["options"] = objects if hints.get("role") == "object" else (self.places or objects)
             about = " ".join(str(a) for a in hints.get("args") or [])
-            hints["seen"] = self._seen_for_places(about) if hints["options"] == self.places else self._seen()
+            if hints["options"] == self.places:
+                # The places the description's own words (and colours, in any listed language) leave, as the robot
+                # API grounds a pick_place target: find_container('giallo') is the one yellow place, 'the tray that's
+                # only for staff' one of the trays. A colour no place has leaves the choice among all places.
+                hints["seen"] = self._seen_for_places(about)
+                hints["options"] = resolution_options(about, self.places, robot.place_colors()) or self.places
+            else:
+                hints["seen"] = self._seen()
         objects = robot.detected  # peers only from what the program already looked at: no extra camera call
         args = hints.get("args") or []
         if hints.get("decision") in ("bool", "choice") and args and args[0] in objects:

@@ -10,7 +10,8 @@ import threading
 from typing import Any
 from collections.abc import Callable
 
-from coc_ros.core.names import ground_name, name_tokens, place_words, plural_members, resolution_options
+from coc_ros.core.names import (given_words, ground_name, name_tokens, place_words, plural_members,
+                                resolution_options)
 from coc_ros.robot.backend import Detection, SkillBackend, SkillError
 
 Approver = Callable[[str, dict[str, Any]], bool]
@@ -131,6 +132,9 @@ class RobotAPI:
         self.done: list[tuple[str, str]] = []  # (object, target) of this goal's completed pick_place motions
         self.on_grounding: GroundingListener | None = None
         self.resolve_target: TargetResolver | None = None
+        # Set while a program is run again only for its answer (the goal's motions are made): a motion not made
+        # before is refused, so asking for a number can never move anything new.
+        self.hold_still = False
 
     def reset(self) -> None:
         """Start of a goal: fresh motion budget, cancel cleared, no remembered detections or motions."""
@@ -139,6 +143,7 @@ class RobotAPI:
         self.said = []
         self.done = []
         self._known = {}
+        self.hold_still = False
 
     @property
     def detected(self) -> list[str]:
@@ -219,7 +224,7 @@ class RobotAPI:
         grounded = ground_name(given, candidates)
         colours = self.place_colors() if grounded is None and places else {}
         options = resolution_options(given, places, colours) if grounded is None and places else []
-        words = set(name_tokens(given))
+        words = given_words(given)
         if len(options) == 1 and words & place_words(options[0], colours):
             # 'toy_box' with toy_chest the only toy place, 'blue bucket' with blue_bin the only blue one, 'yellow
             # bucket' with tool_bucket the only yellow one: the known words leave one place, the rest is another
@@ -315,6 +320,8 @@ class RobotAPI:
     def _before_motion(self, skill: str, request: dict[str, Any]) -> None:
         if self._canceled.is_set():
             raise SkillError("canceled", "the goal was canceled")
+        if self.hold_still:
+            raise SkillError("rejected", f"{skill} refused: the goal's motions are done; only the answer was asked for")
         if self.motions >= self.config.max_motions_per_goal:
             raise SkillError("limit", f"motion limit reached: {self.config.max_motions_per_goal} motions per goal")
         if self.config.require_confirmation:
