@@ -283,6 +283,14 @@ def test_a_re_ask_for_the_count_can_never_move_anything_new():
     assert backend.world["apple"] == "table" and backend.world["ham"] == "box"
     assert result.answer == "done"
     assert "refused" in [e for e in result.trace if e.kind == "intent"][-1].detail["error"]
+    # A limit reached while re-asking ends the goal with that error, as a cancel would: it is never swallowed.
+    looping = fenced("n = 0\nwhile True:\n    n += 1\nanswer = n")
+    llm = ScriptedLLM([first, looping], {})
+    backend = FakeSkillBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30, max_statements=200)).run(
+        "Put the ham in the box and tell me how many things are in it.")
+    assert not result.success and result.error_kind == "limit", result.error
+    assert backend.world["ham"] == "box"
     # A goal that asks no number is not re-asked.
     engine, _, llm = robot_engine([first], {})
     assert engine.run("Put the ham in the box.").success and len(llm.calls) == 1

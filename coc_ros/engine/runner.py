@@ -284,6 +284,9 @@ class _Run:
                 self._execute_program(mode)
             except CocError as exc:
                 if count_retries:  # the goal's motions were made: a failed re-ask for the number leaves them be
+                    if exc.kind not in REPAIRABLE:  # cancel, a limit, the sandbox: the goal ends with that error
+                        robot.hold_still = False
+                        raise
                     self._keep_first_answer(counted_from, exc)
                     return
                 if not (robot is not None and techniques.repair and exc.kind in REPAIRABLE
