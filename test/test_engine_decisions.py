@@ -287,10 +287,11 @@ def test_a_re_ask_for_the_count_can_never_move_anything_new():
     looping = fenced("n = 0\nwhile True:\n    n += 1\nanswer = n")
     llm = ScriptedLLM([first, looping], {})
     backend = FakeSkillBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
-    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30, max_statements=200)).run(
+    robot = RobotAPI(backend)
+    result = Engine(llm, robot=robot, limits=Limits(timeout_s=30, max_statements=200)).run(
         "Put the ham in the box and tell me how many things are in it.")
     assert not result.success and result.error_kind == "limit", result.error
-    assert backend.world["ham"] == "box"
+    assert backend.world["ham"] == "box" and not robot.hold_still  # released however the goal ends
     # A goal that asks no number is not re-asked.
     engine, _, llm = robot_engine([first], {})
     assert engine.run("Put the ham in the box.").success and len(llm.calls) == 1

@@ -158,9 +158,9 @@ class LMulator:
         """The model's own one-line description of a detected object, put in front of every decision about it
         (measured gain in prompts.py, next to describe_messages). Only objects the robot detected are described:
         other arguments (a sentence, a date) are not things a description helps with."""
-        if not hints.get("describe", True) or not isinstance(obj, str) or obj not in (hints.get("peers") or []):
-            return ""
         peers = [p for p in hints.get("peers") or [] if isinstance(p, str)]
+        if not hints.get("describe", True) or not isinstance(obj, str) or obj not in peers:
+            return ""
         key = (obj, tuple(peers))
         if key not in self._facts:
             if len(self._facts) >= MAX_FACTS:

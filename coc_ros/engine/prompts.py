@@ -215,12 +215,17 @@ def type_hint(hints: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------------------------ repair and intent
+def motions_made(done: list[tuple[str, str]]) -> str:
+    """The goal's motions as the calls that made them, for a re-prompt that must not repeat them."""
+    return ", ".join(f"pick_place({o!r}, {t!r})" for o, t in done)
+
+
 def repair_request(instruction: str, error: str, objects: list[str], places: list[str],
                    done: list[tuple[str, str]], failing_line: str = "") -> str:
     """Tell the program writer the task again, exactly what failed (and on which line), which names exist and
     what already happened (measured: without the task restated, the 1.5B model answered a repair request with a
     few-shot program)."""
-    moved = ", ".join(f"pick_place({o!r}, {t!r})" for o, t in done) or "nothing yet"
+    moved = motions_made(done) or "nothing yet"
     return (f"Question: {instruction}\n"
             f"Running your program for this question failed: {error}\n"
             + (f"The failing line: {failing_line}\n" if failing_line else "") +
@@ -234,9 +239,11 @@ def intent_request(instruction: str) -> str:
     """The re-prompt for a program that made no motion although the instruction asks for one."""
     return (f"Question: {instruction}\nThis instruction asks the robot to do something, but your program made no "
             "robot motion. Write a program that performs it with pick_place calls on the detected objects.")
+
+
 def count_request(instruction: str, done: list[tuple[str, str]]) -> str:
     """The re-prompt for a program whose answer holds no number although the instruction asks how many."""
-    moved = ", ".join(f"pick_place({o!r}, {t!r})" for o, t in done) or "nothing"
+    moved = motions_made(done) or "nothing"
     return (f"Question: {instruction}\nThis instruction asks how many, but your program's `answer` holds no number. "
             f"Already done (these motions happened; do not repeat them): {moved}.\n"
             "Write the complete program again so that `answer` is the number asked for.")

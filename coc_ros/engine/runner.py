@@ -172,7 +172,11 @@ class _Run:
             if mode in (Mode.DIRECT, Mode.COT):
                 self._answer_in_text(mode)
             else:
-                self._chain_of_code(mode)
+                try:
+                    self._chain_of_code(mode)
+                finally:  # a count re-ask holds the robot still for its own program only, however the goal ends
+                    if self.engine.robot is not None:
+                        self.engine.robot.hold_still = False
             r.success = True
         except CocError as exc:
             r.error, r.error_kind = str(exc), exc.kind
@@ -285,7 +289,6 @@ class _Run:
             except CocError as exc:
                 if count_retries:  # the goal's motions were made: a failed re-ask for the number leaves them be
                     if exc.kind not in REPAIRABLE:  # cancel, a limit, the sandbox: the goal ends with that error
-                        robot.hold_still = False
                         raise
                     self._keep_first_answer(counted_from, exc)
                     return
@@ -303,7 +306,6 @@ class _Run:
                 continue
             if robot is not None and techniques.intent_check and (robot.motions or robot.done):
                 if count_retries or not self._misses_count():
-                    robot.hold_still = False
                     return
                 # Measured on the seen splits: "...and tell me how many" answered with answer = 'done' after the
                 # right motions. Asked once more, with the motions made; these are never repeated.
@@ -446,7 +448,6 @@ class _Run:
 
     def _keep_first_answer(self, counted_from: tuple[str, Any], exc: CocError) -> None:
         """The re-ask for a number failed: the goal ends as the first program left it (its motions were made)."""
-        self.engine.robot.hold_still = False
         self.result.program, self.result.answer = counted_from
         self.emit("intent", "system", detail={"check": "count", "error": str(exc)[:1000]})
 
