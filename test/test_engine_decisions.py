@@ -282,7 +282,8 @@ def test_a_re_ask_for_the_count_can_never_move_anything_new():
     assert result.success, result.error  # the goal's motion was made; the failed re-ask leaves it as it was
     assert backend.world["apple"] == "table" and backend.world["ham"] == "box"
     assert result.answer == "done"
-    assert "refused" in [e for e in result.trace if e.kind == "intent"][-1].detail["error"]
+    assert "refused" in [e.detail.get("error", "") for e in result.trace if e.kind == "intent"][-2]
+    assert engine.robot.said == ["I moved 1 object: ham."]  # the one number the engine knows, said as what it is
     # A limit reached while re-asking ends the goal with that error, as a cancel would: it is never swallowed.
     looping = fenced("n = 0\nwhile True:\n    n += 1\nanswer = n")
     llm = ScriptedLLM([first, looping], {})
@@ -295,6 +296,22 @@ def test_a_re_ask_for_the_count_can_never_move_anything_new():
     # A goal that asks no number is not re-asked.
     engine, _, llm = robot_engine([first], {})
     assert engine.run("Put the ham in the box.").success and len(llm.calls) == 1
+
+
+def test_a_count_still_missing_after_the_re_ask_is_told_as_the_motions_made():
+    first = fenced("for o in ['ham', 'cheese']:\n    pick_place(o, 'box')\nanswer = 'done'")
+    engine, backend, _ = robot_engine([first, first], {})
+    result = engine.run("Put the ham and the cheese in the box and tell me how many things you put there.")
+    assert result.success, result.error
+    assert result.answer == "done" and engine.robot.motions == 2  # nothing moved twice
+    assert engine.robot.said == ["I moved 2 objects: ham, cheese."]
+    told = [e.detail for e in result.trace if e.kind == "intent" and "said" in e.detail]
+    assert told == [{"check": "count", "said": "I moved 2 objects: ham, cheese."}]
+    # a program that said a number is not told anything more
+    counted = fenced("for o in ['ham', 'cheese']:\n    pick_place(o, 'box')\nanswer = 2")
+    engine, _, llm = robot_engine([counted], {})
+    result = engine.run("Put the ham and the cheese in the box and tell me how many things you put there.")
+    assert result.success and engine.robot.said == [] and len(llm.calls) == 1
 
 
 def test_a_question_needs_no_motion():
@@ -388,6 +405,22 @@ def test_an_object_named_by_the_predicate_is_decided_without_the_model():
     named, asked = decide("tomato_2"), decide("green_pepper")
     assert (named.value, named.detail.get("named")) == ("True", True)
     assert (asked.value, asked.detail.get("named", False)) == ("False", False)
+
+
+def test_only_the_head_of_a_name_or_its_colour_decides_without_the_model():
+    from coc_ros.engine.lmulator import named_as
+
+    assert named_as("is_jar", ["peanut_butter_jar"]) and named_as("is_tomato", ["tomato_12"])
+    assert named_as("is_red", ["red_cube"]) and named_as("is_grey", ["grey_mug"])
+    # a modifier is not what the thing is: a paint brush is no paint, a fruit bowl no fruit
+    assert not named_as("is_paint", ["paint_brush"]) and not named_as("is_fruit", ["fruit_bowl"])
+    assert not named_as("is_peanut_butter", ["peanut_butter_jar"])
+    scores = yes_no({"paint_brush": -1.5}, "is_paint")
+    reply = LMulator(ScriptedLLM([], scores)).simulate(SimRequest(
+        run_id="r", question="put the paint away", program="", line=1, source="", kind="call",
+        expression="is_paint('paint_brush')", state={},
+        hints={"decision": "bool", "helper": "is_paint", "args": ["paint_brush"], "calibrate": False}))
+    assert (reply.value, reply.detail.get("named", False)) == ("False", False)
 
 
 def test_keeping_an_object_on_the_table_is_no_motion():

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from coc_ros.core.names import candidates_for, name_tokens
+from coc_ros.core.names import candidates_for, colour_words, name_tokens
 from coc_ros.core.types import SimulationError
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest
 from coc_ros.engine.prompts import (DESCRIBE_TOKENS, choice_messages, describe_messages, lmulator_messages, type_hint,
@@ -94,12 +94,22 @@ def debiased(logodds: float, peer_logodds: list[float]) -> float:
 
 
 def named_as(helper: str, args: list[Any]) -> bool:
-    """`is_tomato('tomato_1')`, `is_red('red_cube')`: the detector's own name for the object already says yes."""
+    """`is_tomato('tomato_1')`, `is_jar('peanut_butter_jar')`, `is_red('red_cube')`: the detector's own name for
+    the object already says yes. Only the name's head (its last words: what the thing is) or a colour word in it
+    counts; a word that only modifies the head does not, since a paint brush is no paint and a fruit bowl no fruit
+    (measured on the cellar split: `is_paint('paint_brush')` was taken as True without asking the model)."""
     words = helper.split("_")
     if len(words) < 2 or words[0] not in ("is", "are") or len(args) != 1 or not isinstance(args[0], str):
         return False
     noun = [w for w in words[1:] if w not in ("a", "an", "the")]
-    return bool(noun) and set(noun) <= set(name_tokens(args[0]))
+    tokens = name_tokens(args[0])
+    while tokens and tokens[-1].isdigit():
+        tokens.pop()  # instance numbers: tomato_2 is a tomato
+    if not noun or not tokens:
+        return False
+    if tokens[-len(noun):] == noun:
+        return True
+    return len(noun) == 1 and noun[0] in tokens and bool(colour_words(noun[0]))
 
 
 class LMulator:

@@ -305,6 +305,8 @@ class _Run:
                 self._write_program(messages)
                 continue
             if robot is not None and techniques.intent_check and (robot.motions or robot.done):
+                if count_retries and self._misses_count():
+                    self._tell_motions_made()
                 if count_retries or not self._misses_count():
                     return
                 # Measured on the seen splits: "...and tell me how many" answered with answer = 'done' after the
@@ -450,6 +452,19 @@ class _Run:
         """The re-ask for a number failed: the goal ends as the first program left it (its motions were made)."""
         self.result.program, self.result.answer = counted_from
         self.emit("intent", "system", detail={"check": "count", "error": str(exc)[:1000]})
+        if self._misses_count():
+            self._tell_motions_made()
+
+    def _tell_motions_made(self) -> None:
+        """Asked how many, the program still said no number (measured: the 1.5B writer re-asked for the number
+        returned `answer = 'done'` again). The one number the engine knows for certain is how many objects this goal
+        moved, so the robot says that, as what it is: the motions made, not a count the program computed."""
+        robot = self.engine.robot
+        moved = list(dict.fromkeys(obj for obj, _ in robot.done))
+        message = f"I moved {len(moved)} object{'' if len(moved) == 1 else 's'}" + (
+            f": {', '.join(moved)}." if moved else ".")
+        robot.said.append(message)
+        self.emit("intent", "system", detail={"check": "count", "said": message})
 
     def _misses_count(self) -> bool:
         """Whether the goal asks how many and neither the answer nor anything said holds a number."""
