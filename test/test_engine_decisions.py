@@ -261,6 +261,33 @@ def test_the_intent_check_accepts_a_reprompted_program_that_acts():
     assert backend.world["ham"] == "trash_bin"
 
 
+def test_an_instruction_to_act_presupposes_one_object_has_the_property():
+    program = fenced("for o in detect_objects():\n    if is_hazardous(o):\n        pick_place(o, 'box')\n"
+                     "answer = 'done'")
+    question = "One of these is hazardous: put it in the box."
+    scores = {question: {"Yes": 1.0, "No": -1.0},
+              **yes_no({"ham": -2.0, "bread": -1.0, "apple": -0.5, "cheese": -3.0}, "is_hazardous")}
+    engine, backend, llm = robot_engine([program], scores)
+    result = engine.run(question)
+    assert result.success, result.error
+    assert backend.world == {"ham": "table", "bread": "table", "apple": "box", "cheese": "table"}
+    flipped = [e.detail for e in result.trace if e.kind == "intent"]
+    assert flipped == [{"check": "presupposition", "helper": "is_hazardous", "args": ["apple"], "logodds": -0.5,
+                        "value": "True"}]
+    assert sum("Chain of Code" in call[0]["content"] for call in llm.calls) == 1  # the writer was not asked again
+    # Two helpers decided alike for everything: which one the instruction presupposes is not known, so the writer
+    # is asked again as before (and the goal fails when it moves nothing again).
+    program2 = fenced("for o in detect_objects():\n    if is_hazardous(o) and is_sharp(o):\n"
+                      "        pick_place(o, 'box')\nanswer = 'done'")
+    everything = {"ham": 2.0, "bread": 1.0, "apple": 1.5, "cheese": 3.0}
+    scores = {question: {"Yes": 1.0, "No": -1.0}, **yes_no(everything, "is_hazardous"),
+              **yes_no({k: -1.0 for k in everything}, "is_sharp")}
+    engine, backend, _ = robot_engine([program2, program2], scores, techniques=Techniques(calibrate=False))
+    result = engine.run(question)
+    assert not result.success and result.error_kind == "intent"
+    assert set(backend.world.values()) == {"table"}
+
+
 def test_a_count_left_out_of_the_answer_is_asked_for_once_without_moving_again():
     first = fenced("for o in ['ham', 'cheese']:\n    pick_place(o, 'box')\nanswer = 'done'")
     again = fenced("moved = ['ham', 'cheese']\nfor o in moved:\n    pick_place(o, 'box')\nanswer = len(moved)")
