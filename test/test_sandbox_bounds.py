@@ -112,3 +112,54 @@ def test_host_bounds_hold_against_a_rogue_worker(name, monkeypatch):
     assert seconds < 5.0 + 1.5
     assert (host_process.memory_info().rss - rss_before) / 2**20 < 200
     assert not {p.pid for p in host_process.children(recursive=True)} - children_before
+
+
+class _QuietHost:
+    def simulate(self, *args, **kwargs):
+        raise AssertionError("no LMulator call expected")
+
+    def robot(self, *args, **kwargs):
+        raise AssertionError("no robot call expected")
+
+    def event(self, event):
+        pass
+
+
+@pytest.mark.parametrize("program", [
+    "import operator\nwith swallow:\n    g = operator.attrgetter\nanswer = 1",  # a statement after the swallowing one
+    "import operator\nanswer = 1\nwith swallow:\n    g = operator.attrgetter",  # the swallowing one is the last
+])
+def test_a_swallowed_sandbox_violation_still_ends_the_run(program):
+    """Red-team finding: a context manager whose __exit__ returns True swallowed the Abort of a refused attribute, and
+    the run succeeded. The first Abort of a run is kept and raised again (here the program gets such a context
+    manager directly, since the sandbox itself hands out none: the metaclass that built one is refused too)."""
+    import contextlib
+
+    from coc_ros.core.program import parse_program
+    from coc_ros.core.types import Abort, Mode
+    from coc_ros.sandbox.interpreter import Interpreter
+
+    interp = Interpreter(parse_program(program), _QuietHost(), mode=Mode.COC_PYTHON, limits=Limits())
+    interp.builtins["swallow"] = contextlib.suppress(BaseException)
+    with pytest.raises(Abort) as raised:
+        interp.run()
+    assert raised.value.error.kind == "sandbox" and "operator.attrgetter is not allowed" in str(raised.value.error)
+    # the next run starts clean
+    clean = Interpreter(parse_program("answer = 42"), _QuietHost(), mode=Mode.COC_PYTHON, limits=Limits())
+    clean.run()
+    assert clean.user_state()["answer"] == 42
+
+
+@pytest.mark.parametrize("program, error", [
+    ("answer = " + "1+" * 990 + "1", "nested too deeply|recursion"),  # raised out of Engine.run before
+    ("answer = " + "not " * 4000 + "1", "nested too deeply|recursion"),
+    ("a b\n" * 1500 + "answer = 1", "more than 200 lines of the program are not Python"),  # took 43 s to parse
+])
+def test_a_pathological_program_is_a_clear_error_not_a_host_crash_or_stall(program, error):
+    for mode in ("coc-interweave", "coc-python"):
+        engine = Engine(ScriptedLLM([f"```python\n{program}\n```"]), limits=Limits(timeout_s=3.0))
+        start = time.monotonic()
+        result = engine.run("what is it?", mode)
+        assert time.monotonic() - start < 10.0
+        assert not result.success and re.search(error, result.error, re.IGNORECASE), (mode, result.error)
+        assert result.trace[-1].kind == "run_end"

@@ -10,8 +10,11 @@ import ast
 import dataclasses
 import re
 
+from coc_ros.core.types import ProgramError
+
 FENCE_RE = re.compile(r"```(?:python|py|Python)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 PSEUDO_MARKER = "__coc_pseudo__"
+MAX_PSEUDO_LINES = 200  # lines that are not Python in one program; a real CoC program has a handful
 
 
 def extract_program(completion: str) -> str:
@@ -53,8 +56,14 @@ def parse_program(source: str) -> ParsedProgram:
     lines = source.split("\n")
     pseudo: dict[int, str] = {}
     for _ in range(len(lines) + 1):
+        if len(pseudo) > MAX_PSEUDO_LINES:
+            # Each such line costs one more parse of the whole program, on the host before any deadline runs
+            # (red-team: 1,500 lines of "a b" took 43 s against a 3 s limit).
+            raise ProgramError(f"more than {MAX_PSEUDO_LINES} lines of the program are not Python")
         try:
             tree = ast.parse("\n".join(lines))
+        except (RecursionError, MemoryError):
+            raise ProgramError("the program is nested too deeply to parse") from None
         except SyntaxError as exc:
             lineno = exc.lineno
             if lineno is None or not 1 <= lineno <= len(lines) or lineno in pseudo:

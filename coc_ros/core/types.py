@@ -76,11 +76,31 @@ class Canceled(CocError):
 
 
 class Abort(BaseException):
-    """Carries a CocError through generated code: a BaseException, so `except Exception:` cannot swallow it."""
+    """Carries a CocError through generated code: a BaseException, so `except Exception:` cannot swallow it.
+
+    A context manager's `__exit__` can still swallow any exception, so the first Abort of a run is also kept
+    (`pending_abort`): the interpreter raises it again before the next statement and at the end, and a swallowed
+    sandbox violation or limit still ends the run (found by red-teaming: `with` over a class whose `__exit__`
+    returns True)."""
 
     def __init__(self, error: CocError):
         super().__init__(str(error))
         self.error = error
+        if not _FIRST_ABORT:
+            _FIRST_ABORT.append(self)
+
+
+_FIRST_ABORT: list[Abort] = []  # the first Abort raised in this run (a worker process runs one program)
+
+
+def pending_abort() -> Abort | None:
+    """The first Abort raised in the current run, swallowed or not."""
+    return _FIRST_ABORT[0] if _FIRST_ABORT else None
+
+
+def clear_aborts() -> None:
+    """Start of a run: nothing has been aborted yet."""
+    _FIRST_ABORT.clear()
 
 
 @dataclasses.dataclass

@@ -68,7 +68,7 @@ def _code_of(program: str) -> str:
     """A program's syntax tree (comments and layout left out), to tell a real change from a copy."""
     try:
         return ast.dump(ast.parse(program))
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError):  # deep nesting fails in the worker with a clear error
         return program.strip()
 
 
@@ -182,6 +182,8 @@ class _Run:
             r.error, r.error_kind = str(exc), exc.kind
         except ValueError as exc:  # bad arguments such as an unknown mode
             r.error, r.error_kind = str(exc), "invalid_argument"
+        except RecursionError:  # the host's own AST passes (usage analysis, checks) on a deeply nested program
+            r.error, r.error_kind = "the program is nested too deeply to analyse", "program"
         if r.error:
             self.emit("error", "system", detail={"error": r.error, "error_kind": r.error_kind})
         r.seconds = time.monotonic() - self.start

@@ -18,7 +18,8 @@ import time
 from typing import Any, Protocol
 
 from coc_ros.core.program import ParsedProgram
-from coc_ros.core.types import Abort, LimitExceeded, Limits, Mode, ProgramError, SimulationError
+from coc_ros.core.types import (Abort, LimitExceeded, Limits, Mode, ProgramError, SimulationError, clear_aborts,
+                                pending_abort)
 from coc_ros.sandbox.policy import Uncopyable, safe_builtins
 from coc_ros.sandbox.usage import analyse_usage
 
@@ -180,8 +181,12 @@ class Interpreter:
     # ----------------------------------------------------------------------------------------------- entry point
     def run(self) -> None:
         """Run the whole program. Raises Abort(CocError) on any failure; the state holds the result."""
+        clear_aborts()
         try:
             self._exec_block(self.parsed.tree.body, self.state)
+            swallowed = pending_abort()
+            if swallowed is not None:  # the last statement swallowed it (a `with` whose __exit__ returns True)
+                raise swallowed
         except _Return:
             raise Abort(ProgramError("'return' outside a function")) from None
         except (_Break, _Continue):
@@ -245,6 +250,9 @@ class Interpreter:
             self._exec_stmt(stmt, ns)
 
     def _count_step(self) -> None:
+        swallowed = pending_abort()
+        if swallowed is not None:  # an earlier statement swallowed it: the run ends there all the same
+            raise swallowed
         self.steps += 1
         if self.steps > self.limits.max_statements:
             raise Abort(LimitExceeded(f"statement budget exceeded: more than {self.limits.max_statements} "

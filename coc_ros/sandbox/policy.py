@@ -23,7 +23,7 @@ from coc_ros.core.types import Abort, SandboxViolation
 
 ALLOWED_MODULES: frozenset[str] = frozenset({
     "math", "cmath", "itertools", "functools", "operator", "re", "string", "datetime", "collections",
-    "statistics", "random", "json", "fractions", "decimal", "heapq", "bisect", "copy", "enum", "typing",
+    "statistics", "random", "json", "fractions", "decimal", "heapq", "bisect", "copy", "typing",
     "calendar", "textwrap", "unicodedata",
 })
 
@@ -51,14 +51,15 @@ FORBIDDEN_NAMES: frozenset[str] = frozenset({
 
 
 # Public attributes of allowlisted modules that reach attributes by a string name at run time (so a dunder in a
-# string gets past the static check), evaluate strings as code, write into a namespace by name, or hand out `type`
-# or metaclasses (classes with arbitrary dunder attributes). Keyed by the module's real __name__.
+# string gets past the static check), evaluate strings as code, write into a namespace by name, or hand out `type`.
+# Any metaclass is refused where a module attribute is read (it builds classes with arbitrary dunder attributes from
+# a dict), and `enum` is not allowlisted: its functional API (`Enum('E', {...})`) does the same from a names dict.
+# Keyed by the module's real __name__.
 MODULE_ATTRIBUTE_DENYLIST: dict[str, frozenset[str]] = {
     "operator": frozenset({"attrgetter", "methodcaller"}),
     "string": frozenset({"Formatter"}),
     "typing": frozenset({"get_type_hints", "ForwardRef", "get_origin", "Type"}),
     "functools": frozenset({"update_wrapper", "wraps", "singledispatch", "singledispatchmethod"}),
-    "enum": frozenset({"EnumType", "EnumMeta", "global_enum"}),
     "copy": frozenset({"dispatch_table"}),  # copyreg's table: a reducer there makes copy() set attributes by name
 }
 
@@ -226,7 +227,7 @@ def _make_restricted_import(allowed: frozenset[str], denylist: dict[str, frozens
     denied_by_module = types.MappingProxyType({k: frozenset(v) for k, v in denylist.items()})
     modules, import_module, module_type, missing = sys.modules, importlib.import_module, types.ModuleType, object()
     abort, violation, no_names = Abort, SandboxViolation, frozenset()
-    refusal = _not_allowed
+    refusal, is_type, is_subclass, type_ = _not_allowed, isinstance, issubclass, type
 
     def proxy(module: types.ModuleType) -> ModuleProxy:
         module_name = module.__name__
@@ -241,6 +242,10 @@ def _make_restricted_import(allowed: frozenset[str], denylist: dict[str, frozens
             value = getattr(module, name, missing)  # no AttributeError whose .obj would be the real module
             if value is missing:
                 raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+            if is_type(value, type_) and is_subclass(value, type_):
+                # A metaclass (typing.ABCMeta, typing.NamedTupleMeta, ...) builds a class from a dict whose keys
+                # may be dunder methods named by strings; the static check never sees those names.
+                raise abort(violation(f"{module_name}.{name} is a metaclass, which is not allowed in the sandbox"))
             if isinstance(value, module_type):
                 if value.__name__.split(".")[0] in allowed:
                     return proxy(value)
