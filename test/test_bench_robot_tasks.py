@@ -11,8 +11,8 @@ from coc_ros.sim.scene import available_scenes, load_scene
 
 DEV, HELDOUT, FRESH, BLIND = load_tasks("dev"), load_tasks("heldout"), load_tasks("fresh"), load_tasks("blind")
 SEALED, VAULT = load_tasks("sealed"), load_tasks("vault")
-RESERVE, CELLAR = load_tasks("reserve"), load_tasks("cellar")
-ALL = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR
+RESERVE, CELLAR, ANNEX = load_tasks("reserve"), load_tasks("cellar"), load_tasks("annex")
+ALL = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX
 
 
 def test_suite_shape():
@@ -47,11 +47,12 @@ def test_fresh_split_is_mostly_on_new_scenes():
     (VAULT, DEV + HELDOUT + FRESH + BLIND + SEALED, {"french"}, {"french"}, 1),
     (RESERVE, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT, {"italian"}, {"italian"}, 1),
     (CELLAR, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE, {"dutch"}, {"dutch"}, 1),
-], ids=["blind", "sealed", "vault", "reserve", "cellar"])
+    (ANNEX, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR, {"portuguese"}, {"portuguese"}, 1),
+], ids=["blind", "sealed", "vault", "reserve", "cellar", "annex"])
 def test_late_splits_are_mostly_on_scenes_of_their_own(split, earlier, required, languages, n_foreign):
-    """The blind, sealed, vault, reserve and cellar splits were written for scenes nothing earlier used, with
+    """The blind, sealed, vault, reserve, cellar and annex splits were written for scenes nothing earlier used, with
     instructions not in English (blind: two in Chinese; sealed: two; vault: one, in French; reserve: one, in Italian;
-    cellar: one, in Dutch) and every counting task's answer scored."""
+    cellar: one, in Dutch; annex: one, in Portuguese) and every counting task's answer scored."""
     assert len(split) >= 10 and len({t.split for t in split}) == 1
     new_scenes = {t.scene for t in split} - {t.scene for t in earlier}
     assert len(new_scenes) >= 2
@@ -101,10 +102,22 @@ def test_cellar_split_adds_a_language_and_a_conditional_multi_step_instruction()
     assert len(older) == 1 and {"multi_step", "conditional"} <= set(older[0].kinds)
 
 
-@pytest.mark.parametrize("task", BLIND + SEALED + VAULT + RESERVE + CELLAR, ids=lambda t: t.name)
+def test_annex_split_adds_a_language_and_a_conditional_multi_step_instruction():
+    """The annex split's new scenes are beach_hut and gym; its language is one no earlier split used, and it has a
+    multi-step instruction with a conditional step on an older scene."""
+    earlier = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR
+    assert len(ANNEX) == 12
+    assert {t.scene for t in ANNEX} - {t.scene for t in earlier} == {"beach_hut", "gym"}
+    assert "portuguese" not in {k for t in earlier for k in t.kinds}
+    assert sum("portuguese" in t.kinds for t in ANNEX) == 1
+    older = [t for t in ANNEX if t.scene in {t.scene for t in earlier}]
+    assert len(older) == 1 and {"multi_step", "conditional"} <= set(older[0].kinds)
+
+
+@pytest.mark.parametrize("task", BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX, ids=lambda t: t.name)
 def test_late_split_tasks_put_at_most_four_objects_in_a_container(task):
-    """No acceptable outcome of a blind, sealed, vault, reserve or cellar task needs more than four objects in one
-    container (five in one 20 cm tray made the physics fragile)."""
+    """No acceptable outcome of a blind, sealed, vault, reserve, cellar or annex task needs more than four objects in
+    one container (five in one 20 cm tray made the physics fragile)."""
     scene = load_scene(task.scene)
     allowed = task.expected(scene)
     per_place = {c: sum(c in places for places in allowed.values()) for c in scene.container_names}
