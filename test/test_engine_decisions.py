@@ -725,3 +725,17 @@ def test_a_program_that_defines_a_robot_function_is_repaired_not_run():
     assert backend.motions == [("ham", "box")]
     repair = [e for e in result.trace if e.kind == "repair"][0]
     assert "defines pick_place, which the robot provides" in repair.detail["error"]
+
+
+def test_the_benchmark_record_shows_a_presupposed_decision():
+    from coc_ros.bench.robot import decisions
+
+    program = fenced("for o in detect_objects():\n    if is_hazardous(o):\n        pick_place(o, 'box')\n"
+                     "answer = 'done'")
+    question = "One of these is hazardous: put it in the box."
+    scores = {question: {"Yes": 1.0, "No": -1.0},
+              **yes_no({"ham": -2.0, "bread": -1.0, "apple": -0.5, "cheese": -3.0}, "is_hazardous")}
+    engine, _, _ = robot_engine([program], scores)
+    recorded = decisions(engine.run(question))
+    flipped = [d for d in recorded if d.get("presupposed")]
+    assert [(d["args"], d["value"], d.get("memo")) for d in flipped] == [(["apple"], "True", True)]
