@@ -261,33 +261,6 @@ def test_the_intent_check_accepts_a_reprompted_program_that_acts():
     assert backend.world["ham"] == "trash_bin"
 
 
-def test_an_instruction_to_act_presupposes_one_object_has_the_property():
-    program = fenced("for o in detect_objects():\n    if is_hazardous(o):\n        pick_place(o, 'box')\n"
-                     "answer = 'done'")
-    question = "One of these is hazardous: put it in the box."
-    scores = {question: {"Yes": 1.0, "No": -1.0},
-              **yes_no({"ham": -2.0, "bread": -1.0, "apple": -0.5, "cheese": -3.0}, "is_hazardous")}
-    engine, backend, llm = robot_engine([program], scores)
-    result = engine.run(question)
-    assert result.success, result.error
-    assert backend.world == {"ham": "table", "bread": "table", "apple": "box", "cheese": "table"}
-    flipped = [e.detail for e in result.trace if e.kind == "intent"]
-    assert flipped == [{"check": "presupposition", "helper": "is_hazardous", "args": ["apple"], "logodds": -0.5,
-                        "value": "True"}]
-    assert sum("Chain of Code" in call[0]["content"] for call in llm.calls) == 1  # the writer was not asked again
-    # Two helpers decided alike for everything: which one the instruction presupposes is not known, so the writer
-    # is asked again as before (and the goal fails when it moves nothing again).
-    program2 = fenced("for o in detect_objects():\n    if is_hazardous(o) and is_sharp(o):\n"
-                      "        pick_place(o, 'box')\nanswer = 'done'")
-    everything = {"ham": 2.0, "bread": 1.0, "apple": 1.5, "cheese": 3.0}
-    scores = {question: {"Yes": 1.0, "No": -1.0}, **yes_no(everything, "is_hazardous"),
-              **yes_no({k: -1.0 for k in everything}, "is_sharp")}
-    engine, backend, _ = robot_engine([program2, program2], scores, techniques=Techniques(calibrate=False))
-    result = engine.run(question)
-    assert not result.success and result.error_kind == "intent"
-    assert set(backend.world.values()) == {"table"}
-
-
 def test_a_count_left_out_of_the_answer_is_asked_for_once_without_moving_again():
     first = fenced("for o in ['ham', 'cheese']:\n    pick_place(o, 'box')\nanswer = 'done'")
     again = fenced("moved = ['ham', 'cheese']\nfor o in moved:\n    pick_place(o, 'box')\nanswer = len(moved)")
@@ -310,7 +283,7 @@ def test_a_re_ask_for_the_count_can_never_move_anything_new():
     assert backend.world["apple"] == "table" and backend.world["ham"] == "box"
     assert result.answer == "done"
     assert "refused" in [e.detail.get("error", "") for e in result.trace if e.kind == "intent"][-2]
-    assert engine.robot.said == ["I moved 1 object: ham."]  # the one number the engine knows, said as what it is
+    assert engine.robot.said == ["My program gave no number for how many. I moved 1 object: ham."]
     # A limit reached while re-asking ends the goal with that error, as a cancel would: it is never swallowed.
     looping = fenced("n = 0\nwhile True:\n    n += 1\nanswer = n")
     llm = ScriptedLLM([first, looping], {})
@@ -331,9 +304,10 @@ def test_a_count_still_missing_after_the_re_ask_is_told_as_the_motions_made():
     result = engine.run("Put the ham and the cheese in the box and tell me how many things you put there.")
     assert result.success, result.error
     assert result.answer == "done" and engine.robot.motions == 2  # nothing moved twice
-    assert engine.robot.said == ["I moved 2 objects: ham, cheese."]
+    said = "My program gave no number for how many. I moved 2 objects: ham, cheese."
+    assert engine.robot.said == [said]  # the one number the engine knows, said as what it is
     told = [e.detail for e in result.trace if e.kind == "intent" and "said" in e.detail]
-    assert told == [{"check": "count", "said": "I moved 2 objects: ham, cheese."}]
+    assert told == [{"check": "count", "said": said}]
     # a program that said a number is not told anything more
     counted = fenced("for o in ['ham', 'cheese']:\n    pick_place(o, 'box')\nanswer = 2")
     engine, _, llm = robot_engine([counted], {})
@@ -726,16 +700,3 @@ def test_a_program_that_defines_a_robot_function_is_repaired_not_run():
     repair = [e for e in result.trace if e.kind == "repair"][0]
     assert "defines pick_place, which the robot provides" in repair.detail["error"]
 
-
-def test_the_benchmark_record_shows_a_presupposed_decision():
-    from coc_ros.bench.robot import decisions
-
-    program = fenced("for o in detect_objects():\n    if is_hazardous(o):\n        pick_place(o, 'box')\n"
-                     "answer = 'done'")
-    question = "One of these is hazardous: put it in the box."
-    scores = {question: {"Yes": 1.0, "No": -1.0},
-              **yes_no({"ham": -2.0, "bread": -1.0, "apple": -0.5, "cheese": -3.0}, "is_hazardous")}
-    engine, _, _ = robot_engine([program], scores)
-    recorded = decisions(engine.run(question))
-    flipped = [d for d in recorded if d.get("presupposed")]
-    assert [(d["args"], d["value"], d.get("memo")) for d in flipped] == [(["apple"], "True", True)]

@@ -169,7 +169,7 @@ def decisions(run: RunResult) -> list[dict[str, Any]]:
     """The LMulator calls of a run's trace, with helper name and arguments (parsed from the expression when the
     engine did not record them), for the per-decision accuracy report."""
     keep = ("helper", "args", "value", "logodds", "raw_logodds", "decision", "calibrated", "raw_choice", "memo",
-            "fact", "oracle", "presupposed")
+            "fact", "oracle")
     out = []
     for event in run.trace:
         for call in (event.detail or {}).get("lm_calls", []):

@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 from collections.abc import Callable
 
-from coc_ros.engine.lmulator import MIN_PEERS, LMulator, content_id, parse_literal
+from coc_ros.engine.lmulator import LMulator, content_id, parse_literal
 from coc_ros.core.answers import answer_text
 from coc_ros.core.names import mentions_colour, resolution_options
 from coc_ros.core.program import extract_program, parse_program
@@ -276,7 +276,6 @@ class _Run:
                                     and supports(self.engine.llm, ConstrainedDecoder) else None)
         self._write_program(messages)
         repairs = intent_retries = count_retries = 0
-        presupposed = False  # whether a no-motion program was run again with its one uniform decision flipped
         counted_from: tuple[str, Any] = ("", None)  # program and answer before the re-ask for a number
         failed: dict[str, CocError] = {}  # syntax tree of each program that failed -> its error
         while True:
@@ -329,12 +328,6 @@ class _Run:
                 continue
             if robot is None or not techniques.intent_check or not self._asks_to_act():
                 return
-            if not presupposed and techniques.memoize:
-                presupposed = True
-                flipped = self._presuppose_one()
-                if flipped is not None:
-                    self.emit("intent", "system", detail={"check": "presupposition", **flipped})
-                    continue  # the same program again, nothing moved yet; every other decision is memoized
             if intent_retries >= 1:
                 err = CocError("the instruction asks the robot to act, but the program made no robot motion "
                                "(pick_place/move_to), also after being asked again")
@@ -457,36 +450,6 @@ class _Run:
             return scores["Yes"] > scores["No"]
         return not looks_like_question(self.question)
 
-    def _presuppose_one(self) -> dict[str, Any] | None:
-        """An instruction to act on the things that have some property presupposes that one has it ("one of these is
-        hazardous: put it in the red bin", "put the nuts in the jar"). When a program moved nothing and exactly one
-        yes/no helper was decided by the model alike for every object it asked about (at least MIN_PEERS of them),
-        the object the model believed most against that answer gets the other answer, and the same program runs
-        again. Measured on the seen splits' first seeds: 8 coc-interweave runs ended in the intent error, 3 of them
-        with every object decided False for the one helper the program filtered by (`is_hazardous`, `is_nut`,
-        `is_toy`), where the re-prompted writer then wrote the same filter again.
-        Returns what was flipped (for the trace), or None when no helper fits."""
-        by_helper: dict[str, list[tuple[tuple[str, str, str], SimReply]]] = {}
-        for key, reply in self.memo.items():
-            detail = reply.detail or {}
-            if detail.get("decision") == "bool" and key[0] == "call":
-                by_helper.setdefault(str(detail.get("helper", "")), []).append((key, reply))
-        uniform = []
-        for helper, calls in by_helper.items():
-            values = {reply.value for _, reply in calls}
-            if (len(values) == 1 and len(calls) >= MIN_PEERS
-                    and all(isinstance((reply.detail or {}).get("logodds"), (int, float)) for _, reply in calls)):
-                uniform.append((helper, calls))
-        if len(uniform) != 1:
-            return None
-        helper, calls = uniform[0]
-        was_true = calls[0][1].value == "True"
-        key, reply = (min if was_true else max)(calls, key=lambda c: float(c[1].detail["logodds"]))
-        value = "False" if was_true else "True"
-        self.memo[key] = dataclasses.replace(reply, value=value, detail={**reply.detail, "presupposed": True})
-        return {"helper": helper, "args": reply.detail.get("args"), "logodds": reply.detail["logodds"],
-                "value": value}
-
     def _keep_first_answer(self, counted_from: tuple[str, Any], exc: CocError) -> None:
         """The re-ask for a number failed: the goal ends as the first program left it (its motions were made)."""
         self.result.program, self.result.answer = counted_from
@@ -496,12 +459,13 @@ class _Run:
 
     def _tell_motions_made(self) -> None:
         """Asked how many, the program still said no number (measured: the 1.5B writer re-asked for the number
-        returned `answer = 'done'` again). The one number the engine knows for certain is how many objects this goal
-        moved, so the robot says that, as what it is: the motions made, not a count the program computed."""
+        returned `answer = 'done'` again). The robot says so, and gives the one number the engine knows for certain,
+        as what it is: how many objects this goal moved, which may not be what was asked ("how many went in the
+        trash?" when some went to the compost bin)."""
         robot = self.engine.robot
         moved = list(dict.fromkeys(obj for obj, _ in robot.done))
-        message = f"I moved {len(moved)} object{'' if len(moved) == 1 else 's'}" + (
-            f": {', '.join(moved)}." if moved else ".")
+        message = (f"My program gave no number for how many. I moved {len(moved)} object"
+                   f"{'' if len(moved) == 1 else 's'}" + (f": {', '.join(moved)}." if moved else "."))
         robot.said.append(message)
         self.emit("intent", "system", detail={"check": "count", "said": message})
 
