@@ -307,9 +307,11 @@ class _Run:
                 self._write_program(messages)
                 continue
             if robot is not None and techniques.intent_check and (robot.motions or robot.done):
-                if count_retries and self._misses_count():
-                    self._tell_motions_made()
-                if count_retries or not self._misses_count():
+                if count_retries:  # asked once already: what the goal says now is final
+                    if self._misses_count():
+                        self._tell_motions_made()
+                    return
+                if not self._misses_count():
                     return
                 # Measured on the seen splits: "...and tell me how many" answered with answer = 'done' after the
                 # right motions. Asked once more, with the motions made; these are never repeated.
