@@ -15,6 +15,7 @@ use, so parallel runs on one machine never share a DDS domain. Every range keeps
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import fcntl
 import os
@@ -167,7 +168,10 @@ class NodeLauncher:
         try:
             proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            self.say(f"[bringup] {name} did not stop within {self.grace:g} s; killing it")
+            self.say(f"[bringup] {name} did not stop within {self.grace:g} s; its threads' stacks follow; killing it")
+            proc.send_signal(signal.SIGUSR1)  # coc_ros.ros.spin: every thread's stack to the node's stderr
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(1.0)
             proc.kill()
             proc.wait(5)
         return proc.returncode

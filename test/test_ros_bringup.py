@@ -10,11 +10,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
 
-from coc_ros.launcher import DOMAINS, DomainLease, domain_ports, ephemeral_ports, ros_env
+from coc_ros.launcher import DOMAINS, DomainLease, NodeLauncher, domain_ports, ephemeral_ports, ros_env
 from ros_harness import DISCOVERY_S, REPO
 
 pytestmark = pytest.mark.timeout(120)
@@ -81,3 +82,26 @@ def test_bringup_forwards_sigint(tmp_path, domain):
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
+
+
+def test_a_node_stuck_in_shutdown_is_killed_after_printing_its_stacks(tmp_path):
+    """The launcher asks a node that outlives its grace period for its threads' stacks (SIGUSR1, as
+    coc_ros.ros.spin registers it) before SIGKILL, so a hang in CI leaves a trace of where it was."""
+    log = tmp_path / "node.log"
+    body = ("import faulthandler, signal, sys, time\n"
+            "faulthandler.register(signal.SIGUSR1, all_threads=True)\n"
+            "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "print('up', flush=True)\n"
+            "time.sleep(60)\n")
+    said: list[str] = []
+    launcher = NodeLauncher(grace=0.5, say=said.append)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-c", body], stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while "up" not in log.read_text() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert "up" in log.read_text(), "the stand-in node did not start"
+    launcher.procs["skill_server"] = proc
+    assert launcher.stop("skill_server") == -signal.SIGKILL
+    assert "Current thread" in log.read_text() and "line 5 in <module>" in log.read_text()
+    assert "stacks follow" in said[0]

@@ -1,6 +1,9 @@
 """coc_ros.ros.spin: a node's exit code says whether it failed, not how a shutdown raced the executor."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
@@ -43,3 +46,28 @@ def test_an_error_while_running_is_a_failure(capsys):
     code, closed = _run(shut_down_first=False)
     assert code == 1 and closed == ["closed"]
     assert "fatal: RuntimeError: failed to initialize wait set" in capsys.readouterr().err
+
+
+def test_a_hung_rclpy_cleanup_ends_with_the_nodes_code_and_the_stacks():
+    """The watchdog in a real process: a cleanup that never returns is cut short with the node's exit code,
+    after the threads' stacks went to stderr."""
+    body = ("import time, coc_ros.ros.spin as s\n"
+            "s.RCLPY_CLEANUP_S = 0.3\n"
+            "with s._rclpy_cleanup_watchdog('hung_node', 0):\n"
+            "    time.sleep(60)\n"
+            "raise SystemExit(3)\n")
+    proc = subprocess.run([sys.executable, "-c", body], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert "[hung_node] rclpy cleanup still running after 0.3 s" in proc.stderr
+    assert 'File "<string>", line 4' in proc.stderr  # the main thread's stack names where it hung
+
+
+def test_a_finished_cleanup_leaves_the_process_alone():
+    body = ("import time, coc_ros.ros.spin as s\n"
+            "s.RCLPY_CLEANUP_S = 0.3\n"
+            "with s._rclpy_cleanup_watchdog('quick_node', 0):\n"
+            "    pass\n"
+            "time.sleep(0.6)\n"
+            "raise SystemExit(3)\n")
+    proc = subprocess.run([sys.executable, "-c", body], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 3 and "still running" not in proc.stderr

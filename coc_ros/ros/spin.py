@@ -2,20 +2,27 @@
 every coc node needs on top: a node that cannot start says why and exits non-zero, and `close()` is called."""
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import rclpy
 from rclpy.executors import Executor, ExternalShutdownException
 from rclpy.node import Node
+
+RCLPY_CLEANUP_S = 5.0  # well inside bringup's default 10 s grace before SIGKILL
 
 
 def spin(make_node: Callable[[], Node], executor: Executor, name: str) -> int:
     """Build the node (rclpy must be initialised), spin it on `executor`, clean up; returns the exit code."""
     node: Node | None = None
     code = 0
+    faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack to stderr
     try:
         node = make_node()
         executor.add_node(node)
@@ -38,7 +45,31 @@ def spin(make_node: Callable[[], Node], executor: Executor, name: str) -> int:
             close = getattr(node, "close", None)
             if callable(close):
                 close()
-            node.destroy_node()
-        executor.shutdown()
-        rclpy.try_shutdown()
+        with _rclpy_cleanup_watchdog(name, code):
+            if node is not None:
+                node.destroy_node()
+            executor.shutdown()
+            rclpy.try_shutdown()
     return code
+
+
+@contextlib.contextmanager
+def _rclpy_cleanup_watchdog(name: str, code: int) -> Iterator[None]:
+    """rclpy's own cleanup (destroying the node, joining the executor's threads) hung once on a loaded CI machine
+    after a clean SIGINT, until bringup killed the node and reported a failure. The node's own resources are
+    released by then (`close()` ran), so if that cleanup takes longer than RCLPY_CLEANUP_S this prints every
+    thread's stack (for the log) and exits with the code the node had anyway."""
+    done = threading.Event()
+
+    def watch() -> None:
+        if not done.wait(RCLPY_CLEANUP_S):
+            print(f"[{name}] rclpy cleanup still running after {RCLPY_CLEANUP_S:g} s; threads' stacks follow, "
+                  f"exiting with code {code} without it", file=sys.stderr, flush=True)
+            faulthandler.dump_traceback(file=sys.__stderr__, all_threads=True)
+            os._exit(code)
+
+    threading.Thread(target=watch, name="rclpy-cleanup-watchdog", daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
