@@ -2,6 +2,8 @@
 a clear message, nothing escapes (no sentinel file, no process left) and the engine serves the next run."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from coc_ros.bench.safety import CASES, check_case, run_safety_suite
@@ -102,6 +104,11 @@ def test_import_and_module_proxies_are_frozen_and_leak_nothing(monkeypatch):
         _ = operator.attrgetter
     with pytest.raises(Abort, match="import of 'os' is not allowed"):
         policy.restricted_import("os", fromlist=("system",))
+    assert "os" in sys.modules and "sys" in sys.modules
+    for loaded in ("os", "sys", "os.path", "builtins"):  # loaded already, yet never handed out
+        with pytest.raises(Abort, match=f"import of '{loaded}' is not allowed"):
+            policy.restricted_import(loaded)
+    assert policy.restricted_import("time") is sys.modules["time"]  # what datetime's C code imports at run time
     typing = policy.restricted_import("typing")
     assert copy.copy(typing) is typing and copy.deepcopy(typing) is typing
     with pytest.raises(TypeError, match="cannot be copied"):

@@ -22,7 +22,8 @@ def spin(make_node: Callable[[], Node], executor: Executor, name: str) -> int:
     """Build the node (rclpy must be initialised), spin it on `executor`, clean up; returns the exit code."""
     node: Node | None = None
     code = 0
-    faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack to stderr
+    # `kill -USR1 <pid>` prints every thread's stack to stderr (bringup does so before it kills a stuck node)
+    faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
     try:
         node = make_node()
         executor.add_node(node)

@@ -217,11 +217,18 @@ class ModuleProxy(Uncopyable):
         return f"<module {object.__getattribute__(self, '_coc_name')!r}>"
 
 
+# The only modules allowlisted C code imports through the program's builtins while it runs (measured over every
+# allowlisted module's common calls: datetime's strftime/timestamp/astimezone import `time`, strptime `_strptime`);
+# handed out to that C code, never to the program.
+C_HELPER_IMPORTS: frozenset[str] = frozenset({"time", "_strptime"})
+
+
 def _not_allowed(name: str) -> str:
     return f"import of {name!r} is not allowed (allowed: {', '.join(sorted(ALLOWED_MODULES))})"
 
 
-def _make_restricted_import(allowed: frozenset[str], denylist: dict[str, frozenset[str]]) -> Callable[..., Any]:
+def _make_restricted_import(allowed: frozenset[str], denylist: dict[str, frozenset[str]],
+                             helpers: frozenset[str]) -> Callable[..., Any]:
     """`__import__` for generated code: allowlisted top-level modules only, returned as proxies. Its settings are
     frozen in the closure: rewriting this module's globals later changes nothing."""
     denied_by_module = types.MappingProxyType({k: frozenset(v) for k, v in denylist.items()})
@@ -262,8 +269,9 @@ def _make_restricted_import(allowed: frozenset[str], denylist: dict[str, frozens
         if top not in allowed:
             # Programs can only import allowlisted modules (check_program rejects the rest before anything runs),
             # so this is C code of an allowlisted module importing a helper through the program's builtins
-            # (datetime.strftime -> time, datetime.strptime -> _strptime): hand out what is loaded, load nothing.
-            if name in modules and not fromlist:
+            # (datetime.strftime -> time, datetime.strptime -> _strptime): hand out those helpers if loaded, load
+            # nothing, and refuse every other name, so this layer holds even if a program reaches `__import__`.
+            if name in helpers and name in modules and not fromlist:
                 return modules[name]
             raise abort(violation(refusal(name)))
         module = import_module(name)
@@ -272,7 +280,7 @@ def _make_restricted_import(allowed: frozenset[str], denylist: dict[str, frozens
     return restricted_import
 
 
-restricted_import = _make_restricted_import(ALLOWED_MODULES, MODULE_ATTRIBUTE_DENYLIST)
+restricted_import = _make_restricted_import(ALLOWED_MODULES, MODULE_ATTRIBUTE_DENYLIST, C_HELPER_IMPORTS)
 
 
 # Stdlib modules imported lazily on first use by allowlisted functions (datetime.strptime -> _strptime) or by the
