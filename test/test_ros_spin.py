@@ -11,14 +11,14 @@ from coc_ros.ros.spin import spin
 
 
 class RaisingExecutor(SingleThreadedExecutor):
-    """spin() raises what rclpy raises when the context dies while a wait set is being built, optionally after
+    """spin_once() raises what rclpy raises when the context dies while a wait set is being built, optionally after
     shutting the context down first (the SIGINT race)."""
 
     def __init__(self, context: rclpy.Context, shut_down_first: bool):
         super().__init__(context=context)
         self.shut_down_first = shut_down_first
 
-    def spin(self) -> None:
+    def spin_once(self, timeout_sec: float | None = None) -> None:
         if self.shut_down_first:
             rclpy.shutdown(context=self.context)
         raise RuntimeError("failed to initialize wait set: the given context is not valid")

@@ -16,6 +16,7 @@ from rclpy.executors import Executor, ExternalShutdownException
 from rclpy.node import Node
 
 RCLPY_CLEANUP_S = 5.0  # well inside bringup's default 10 s grace before SIGKILL
+SPIN_RECHECK_S = 0.5
 
 
 def spin(make_node: Callable[[], Node], executor: Executor, name: str) -> int:
@@ -27,7 +28,11 @@ def spin(make_node: Callable[[], Node], executor: Executor, name: str) -> int:
     try:
         node = make_node()
         executor.add_node(node)
-        executor.spin()
+        # `executor.spin()` waits without a timeout; should the wake-up that follows a SIGINT be missed (the signal's
+        # guard condition seen while the context is still ok), it would wait forever. A bounded wait re-checks the
+        # context at least every SPIN_RECHECK_S.
+        while executor.context.ok():
+            executor.spin_once(timeout_sec=SPIN_RECHECK_S)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception as exc:
