@@ -61,10 +61,11 @@ def spin(make_node: Callable[[], Node], executor: Executor, name: str) -> int:
 
 @contextlib.contextmanager
 def _rclpy_cleanup_watchdog(name: str, code: int) -> Iterator[None]:
-    """rclpy's own cleanup (destroying the node, joining the executor's threads) hung once on a loaded CI machine
-    after a clean SIGINT, until bringup killed the node and reported a failure. The node's own resources are
-    released by then (`close()` ran), so if that cleanup takes longer than RCLPY_CLEANUP_S this prints every
-    thread's stack (for the log) and exits with the code the node had anyway."""
+    """Once on a loaded CI machine a node given SIGINT after a clean start did not exit within bringup's grace and
+    was killed, a failure (where it hung was not recorded). rclpy's own cleanup (destroying the node, joining the
+    executor's threads) is one place it can: the node's own resources are released by then (`close()` ran), so if
+    that cleanup takes longer than RCLPY_CLEANUP_S this prints every thread's stack (for the log) and exits with
+    the code the node had anyway."""
     done = threading.Event()
 
     def watch() -> None:
