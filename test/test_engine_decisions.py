@@ -700,3 +700,43 @@ def test_a_program_that_defines_a_robot_function_is_repaired_not_run():
     repair = [e for e in result.trace if e.kind == "repair"][0]
     assert "defines pick_place, which the robot provides" in repair.detail["error"]
 
+
+
+# ------------------------------------------------------------------------------------------ shots by instruction kind
+def test_a_goal_that_asks_how_many_gets_the_count_shot_and_others_an_unchanged_prompt():
+    program = fenced("answer = 0")
+    engine, _, llm = robot_engine([program, program], {}, techniques=Techniques(intent_check=False))
+    engine.run("Tell me how many sandwiches there are, then put them in the box.")
+    engine.run("Put the sandwiches in the box.")
+    count_prompt, plain_prompt = llm.calls[0], llm.calls[1]
+    shot = "kitchen utensils there are, then put them in the crock"
+    assert any(shot in m["content"] for m in count_prompt)
+    assert not any(shot in m["content"] for m in plain_prompt)
+    # every other shot, in the same order, and the count shot last, right before the question
+    assert count_prompt[:len(plain_prompt) - 1] == plain_prompt[:-1]
+    assert shot in count_prompt[-3]["content"]
+    # switched off (the ablation), a count goal sees the plain shots
+    engine, _, llm = robot_engine([program], {}, techniques=Techniques(intent_check=False, kind_shots=False))
+    engine.run("Tell me how many sandwiches there are, then put them in the box.")
+    assert not any(shot in m["content"] for m in llm.calls[0])
+
+
+def test_kind_shots_reject_an_unknown_kind():
+    from coc_ros.engine.shots import load_examples
+    with pytest.raises(ValueError, match="unknown instruction kind"):
+        load_examples("robot_examples", frozenset({"negation"}))
+    plain = load_examples("robot_examples")
+    assert len(load_examples("robot_examples", frozenset({"count"}))) == len(plain) + 1
+
+
+@pytest.mark.parametrize("text,asks", [
+    ("桌上有几个鸡蛋？告诉我，然后把鸡蛋都放进碗里。", True),
+    ("有幾個蘋果？", True),
+    ("帮我把玩具收进玩具箱，不过要装电池的那几个先留在桌上。", False),  # 那几个: "those few", no question
+    ("這幾個放到架子上。", False),
+    ("Wie viele Äpfel sind da?", True),
+    ("Put the apples in the bowl.", False),
+])
+def test_asks_for_count_reads_how_many_and_not_those_few(text, asks):
+    from coc_ros.engine.prompts import asks_for_count
+    assert asks_for_count(text) is asks

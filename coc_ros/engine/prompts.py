@@ -250,8 +250,9 @@ def count_request(instruction: str, done: list[tuple[str, str]]) -> str:
 
 
 # "How many" in the languages the robot is spoken to in: a goal that asks it wants a number in the answer.
+# Chinese 几个 after 这/那 is "these/those few" (把那几个留下 "leave those"), no question.
 _COUNT_QUESTION = re.compile(r"how many|wie viele|combien|cu[aá]nt[oa]s|quant[ieoa]s?\b|hoeveel|hur många|"
-                             r"多少|几个|幾個|いくつ|何個|몇", re.IGNORECASE)
+                             r"多少|(?<![这那這])[几幾][个個]|いくつ|何個|몇", re.IGNORECASE)
 
 
 def asks_for_count(instruction: str) -> bool:

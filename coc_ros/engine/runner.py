@@ -266,8 +266,10 @@ class _Run:
             techniques = dataclasses.replace(techniques, repair=False, intent_check=False)
         places = self.places = robot.places() if robot is not None else None
         self.check_values = robot is not None and techniques.repair
+        kinds = frozenset({"count"}) if (robot is not None and techniques.kind_shots
+                                          and asks_for_count(self.question)) else frozenset()
         examples = list(self.fewshot.coc_examples) or list(
-            load_examples("robot_examples" if robot is not None else "general_examples"))
+            load_examples("robot_examples" if robot is not None else "general_examples", kinds))
         seen = self._seen() if robot is not None else ""
         messages = coc_messages(with_seen(self.question, seen), examples, places)
         if robot is not None:

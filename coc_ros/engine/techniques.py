@@ -16,6 +16,7 @@ class Techniques:
     repair: bool = True  # grounding of robot arguments + re-prompting the program writer on a robot error
     intent_check: bool = True  # a goal that asks the robot to act but made no motion is re-prompted, then failed
     memoize: bool = True  # the same pure helper call with the same arguments is answered once per run
+    kind_shots: bool = True  # an instruction of a known kind (how many) gets the program writer shots of its kind
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Techniques:
