@@ -14,7 +14,8 @@ from scene_stub import SymbolicSceneBackend
 DEV, HELDOUT, FRESH, BLIND = load_tasks("dev"), load_tasks("heldout"), load_tasks("fresh"), load_tasks("blind")
 SEALED, VAULT = load_tasks("sealed"), load_tasks("vault")
 RESERVE, CELLAR, ANNEX = load_tasks("reserve"), load_tasks("cellar"), load_tasks("annex")
-ALL = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX
+LOFT = load_tasks("loft")
+ALL = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX + LOFT
 
 
 def test_suite_shape():
@@ -50,11 +51,14 @@ def test_fresh_split_is_mostly_on_new_scenes():
     (RESERVE, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT, {"italian"}, {"italian"}, 1),
     (CELLAR, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE, {"dutch"}, {"dutch"}, 1),
     (ANNEX, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR, {"portuguese"}, {"portuguese"}, 1),
-], ids=["blind", "sealed", "vault", "reserve", "cellar", "annex"])
+    (LOFT, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX, {"polish"},
+     {"polish", "chinese"}, 2),
+], ids=["blind", "sealed", "vault", "reserve", "cellar", "annex", "loft"])
 def test_late_splits_are_mostly_on_scenes_of_their_own(split, earlier, required, languages, n_foreign):
-    """The blind, sealed, vault, reserve, cellar and annex splits were written for scenes nothing earlier used, with
-    instructions not in English (blind: two in Chinese; sealed: two; vault: one, in French; reserve: one, in Italian;
-    cellar: one, in Dutch; annex: one, in Portuguese) and every counting task's answer scored."""
+    """The blind, sealed, vault, reserve, cellar, annex and loft splits were written for scenes nothing earlier used,
+    with instructions not in English (blind: two in Chinese; sealed: two; vault: one, in French; reserve: one, in
+    Italian; cellar: one, in Dutch; annex: one, in Portuguese; loft: one in Polish and one in Chinese) and every
+    counting task's answer scored."""
     assert len(split) >= 10 and len({t.split for t in split}) == 1
     new_scenes = {t.scene for t in split} - {t.scene for t in earlier}
     assert len(new_scenes) >= 2
@@ -116,10 +120,22 @@ def test_annex_split_adds_a_language_and_a_conditional_multi_step_instruction():
     assert len(older) == 1 and {"multi_step", "conditional"} <= set(older[0].kinds)
 
 
-@pytest.mark.parametrize("task", BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX, ids=lambda t: t.name)
+def test_loft_split_adds_a_language_and_a_conditional_multi_step_instruction():
+    """The loft split's new scenes are music_room and nursery; its language is one no earlier split used, and it has
+    a multi-step instruction with a conditional step on an older scene."""
+    earlier = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX
+    assert len(LOFT) == 12
+    assert {t.scene for t in LOFT} - {t.scene for t in earlier} == {"music_room", "nursery"}
+    assert "polish" not in {k for t in earlier for k in t.kinds}
+    assert sum("polish" in t.kinds for t in LOFT) == 1
+    older = [t for t in LOFT if t.scene in {t.scene for t in earlier}]
+    assert len(older) == 1 and {"multi_step", "conditional"} <= set(older[0].kinds)
+
+
+@pytest.mark.parametrize("task", BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX + LOFT, ids=lambda t: t.name)
 def test_late_split_tasks_put_at_most_four_objects_in_a_container(task):
-    """No acceptable outcome of a blind, sealed, vault, reserve, cellar or annex task needs more than four objects in
-    one container (five in one 20 cm tray made the physics fragile)."""
+    """No acceptable outcome of a blind, sealed, vault, reserve, cellar, annex or loft task needs more than four
+    objects in one container (five in one 20 cm tray made the physics fragile)."""
     scene = load_scene(task.scene)
     allowed = task.expected(scene)
     per_place = {c: sum(c in places for places in allowed.values()) for c in scene.container_names}
