@@ -34,3 +34,14 @@ def test_cold_and_warm_goal_milestones_in_order(tmp_path):
         assert goal["program"] <= goal["first_motion"] <= goal["result"]
         assert [c["call"] for c in goal["lm_calls"]] == ["program", expression]
     assert json.loads((tmp_path / "latency.json").read_text())["goals"][1]["goal"] == "warm 1"
+
+
+def test_acceptance_is_the_first_sign_of_it_and_a_late_response_never_moves_it_later():
+    from coc_ros.ros.goal_client import GoalTimes
+
+    times = GoalTimes(sent=0.0)
+    times.saw_accepted(0.22)  # first feedback, seen before the goal response
+    times.saw_accepted(2.17)  # the response, late under load
+    assert times.accepted == 0.22
+    times.saw_accepted(0.1)  # the status listing the goal, seen earlier still
+    assert times.accepted == 0.1

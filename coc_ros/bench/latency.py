@@ -5,7 +5,8 @@ Brings up lmulator, skill_server, recorder and coc_server as processes (coc_ros.
 domain, waits until the lmulator beats (its model is loaded when the node starts), then sends the same goal
 `goals` times and records, from the moment each goal was sent:
 
-- accepted (the action server's goal response), first feedback (the first executed statement),
+- accepted (the first sign this client saw that the server accepted the goal: its goal response, its status
+  listing the goal, or the goal's first feedback), first feedback (the first executed statement),
 - program written (the trace's `program` event), first robot motion (the first pick_place/move_to call the
   skill_server reports on /coc/skill_calls, its start = end stamp - duration), result;
 - every LM call of the goal from its live trace: program generation and each LMulator call with seconds, tokens
