@@ -84,51 +84,21 @@ def test_vault_split_adds_a_language_and_a_multi_step_instruction():
     assert any("multi_step" in t.kinds for t in VAULT)
 
 
-def test_reserve_split_adds_a_language_and_a_conditional_multi_step_instruction():
-    """The reserve split's new scenes are pet_shop and pharmacy; its language is one no earlier split used, and it
-    has a multi-step instruction with a conditional step on an older scene."""
-    earlier = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT
-    assert len(RESERVE) == 12
-    assert {t.scene for t in RESERVE} - {t.scene for t in earlier} == {"pet_shop", "pharmacy"}
-    assert "italian" not in {k for t in earlier for k in t.kinds}
-    assert sum("italian" in t.kinds for t in RESERVE) == 1
-    older = [t for t in RESERVE if t.scene in {t.scene for t in earlier}]
-    assert len(older) == 1 and {"multi_step", "conditional"} <= set(older[0].kinds)
-
-
-def test_cellar_split_adds_a_language_and_a_conditional_multi_step_instruction():
-    """The cellar split's new scenes are art_studio and laundry_room; its language is one no earlier split used, and
-    it has a multi-step instruction with a conditional step on an older scene."""
-    earlier = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE
-    assert len(CELLAR) == 12
-    assert {t.scene for t in CELLAR} - {t.scene for t in earlier} == {"art_studio", "laundry_room"}
-    assert "dutch" not in {k for t in earlier for k in t.kinds}
-    assert sum("dutch" in t.kinds for t in CELLAR) == 1
-    older = [t for t in CELLAR if t.scene in {t.scene for t in earlier}]
-    assert len(older) == 1 and {"multi_step", "conditional"} <= set(older[0].kinds)
-
-
-def test_annex_split_adds_a_language_and_a_conditional_multi_step_instruction():
-    """The annex split's new scenes are beach_hut and gym; its language is one no earlier split used, and it has a
+@pytest.mark.parametrize("split,earlier,scenes,language", [
+    (RESERVE, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT, {"pet_shop", "pharmacy"}, "italian"),
+    (CELLAR, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE, {"art_studio", "laundry_room"}, "dutch"),
+    (ANNEX, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR, {"beach_hut", "gym"}, "portuguese"),
+    (LOFT, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX, {"music_room", "nursery"},
+     "polish"),
+], ids=["reserve", "cellar", "annex", "loft"])
+def test_split_adds_a_language_and_a_conditional_multi_step_instruction(split, earlier, scenes, language):
+    """The reserve, cellar, annex and loft splits each add two new scenes, one language no earlier split used, and a
     multi-step instruction with a conditional step on an older scene."""
-    earlier = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR
-    assert len(ANNEX) == 12
-    assert {t.scene for t in ANNEX} - {t.scene for t in earlier} == {"beach_hut", "gym"}
-    assert "portuguese" not in {k for t in earlier for k in t.kinds}
-    assert sum("portuguese" in t.kinds for t in ANNEX) == 1
-    older = [t for t in ANNEX if t.scene in {t.scene for t in earlier}]
-    assert len(older) == 1 and {"multi_step", "conditional"} <= set(older[0].kinds)
-
-
-def test_loft_split_adds_a_language_and_a_conditional_multi_step_instruction():
-    """The loft split's new scenes are music_room and nursery; its language is one no earlier split used, and it has
-    a multi-step instruction with a conditional step on an older scene."""
-    earlier = DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX
-    assert len(LOFT) == 12
-    assert {t.scene for t in LOFT} - {t.scene for t in earlier} == {"music_room", "nursery"}
-    assert "polish" not in {k for t in earlier for k in t.kinds}
-    assert sum("polish" in t.kinds for t in LOFT) == 1
-    older = [t for t in LOFT if t.scene in {t.scene for t in earlier}]
+    assert len(split) == 12
+    assert {t.scene for t in split} - {t.scene for t in earlier} == scenes
+    assert language not in {k for t in earlier for k in t.kinds}
+    assert sum(language in t.kinds for t in split) == 1
+    older = [t for t in split if t.scene in {t.scene for t in earlier}]
     assert len(older) == 1 and {"multi_step", "conditional"} <= set(older[0].kinds)
 
 
