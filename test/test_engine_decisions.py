@@ -701,7 +701,6 @@ def test_a_program_that_defines_a_robot_function_is_repaired_not_run():
     assert "defines pick_place, which the robot provides" in repair.detail["error"]
 
 
-
 # ------------------------------------------------------------------------------------------ shots by instruction kind
 def test_a_goal_that_asks_how_many_gets_the_count_shot_and_others_an_unchanged_prompt():
     program = fenced("answer = 0")
