@@ -51,9 +51,12 @@ def collect(out: Path) -> None:
 
 def calibrations(cf: float) -> dict[str, Callable[[list[float]], list[float]]]:
     """Each maps a scene's raw log-odds to calibrated ones; > 0 means Yes."""
+    from coc_ros.engine.lmulator import debiased
+
     return {
         "raw": lambda v: v,
-        "centre if mean > 0 (shipped)": lambda v: [x - max(0.0, statistics.mean(v)) for x in v],
+        "centre if mean > 0 (shipped before)": lambda v: [x - max(0.0, statistics.mean(v)) for x in v],
+        "widest gap if mean > 0 (shipped)": lambda v: [debiased(x, v) for x in v],
         "centre always": lambda v: [x - statistics.mean(v) for x in v],
         "half the positive mean": lambda v: [x - 0.5 * max(0.0, statistics.mean(v)) for x in v],
         "content-free": lambda v: [x - cf for x in v],

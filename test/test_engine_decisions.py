@@ -107,6 +107,25 @@ def test_without_calibration_the_raw_log_odds_decide():
     assert not any(c["calibrated"] for c in lm_calls(result))
 
 
+KITCHEN = {"egg_1": 3.2, "egg_2": 3.2, "green_pepper": 2.3, "tomato_1": 1.6, "tomato_2": 1.6, "soap_bar": -1.4}
+
+
+@pytest.mark.parametrize("techniques, food", [
+    (Techniques(intent_check=False), ["egg_1", "egg_2", "green_pepper", "tomato_1", "tomato_2"]),
+    # the ablation: centring subtracts the mean 1.75 and takes the tomatoes below zero
+    (Techniques(intent_check=False, gap_threshold=False), ["egg_1", "egg_2", "green_pepper"]),
+], ids=["widest-gap", "centred"])
+def test_a_scene_where_most_objects_have_the_attribute_is_split_at_the_widest_gap(techniques, food):
+    scores = yes_no(KITCHEN, "is_food")
+    program = "answer = [obj for obj in detect_objects() if is_food(obj)]"
+    engine, _, _ = robot_engine([fenced(program)], scores, objects={k: "table" for k in KITCHEN},
+                                techniques=techniques)
+    result = engine.run("which of these is food?")
+    assert result.success, result.error
+    assert result.answer == food
+    assert all(c["calibrated"] for c in lm_calls(result) if c.get("decision") == "bool")
+
+
 def test_choice_is_scored_over_the_programs_literals_and_centred():
     options = ["compost", "recycling", "other"]
     table = {"banana": [2.0, 1.0, -1.0], "can": [1.5, 2.5, -1.0], "wrapper": [1.0, 0.2, 0.3]}
@@ -386,11 +405,20 @@ def test_coc_python_is_run_as_written_without_repair():
 
 
 def test_calibration_removes_only_a_yes_bias():
-    from coc_ros.engine.lmulator import debiased
+    from coc_ros.engine.lmulator import MIN_GAP, debiased, split_point
 
     assert debiased(0.4, [0.4, 2.6, 3.0, 0.8]) == pytest.approx(0.4 - 1.7)  # yes-biased: centred
     assert debiased(0.19, [-0.12, -2.56, 0.19, -0.04]) == pytest.approx(0.19)  # already discriminating: raw
     assert debiased(-0.04, [-0.12, -2.56, 0.19, -0.04]) < 0  # centring would have said yes here
+    # a yes-biased scene the model separates (a gap of 3.0 under the tomatoes) is split there, not at the mean
+    peers = list(KITCHEN.values())
+    assert split_point(peers) == pytest.approx(0.1)
+    assert debiased(1.6, peers) > 0 and debiased(-1.4, peers) < 0
+    assert debiased(1.6, peers, gap=False) == pytest.approx(1.6 - 1.75)
+    # no gap of at least MIN_GAP: the model separates nothing clearly, so the mean is the bias
+    close = [0.5, 0.9, 1.2, 1.4]
+    assert max(b - a for a, b in zip(sorted(close), sorted(close)[1:])) < MIN_GAP
+    assert split_point(close) == pytest.approx(1.0) and debiased(0.9, close) < 0
 
 
 def test_an_object_named_by_the_predicate_is_decided_without_the_model():

@@ -79,8 +79,8 @@ def robot(
                               help="comma-separated modes; 'coc-interweave +oracle_decisions' is a diagnostic row "
                                    "(yes/no decisions from the scene's attributes, the program from the model)"),
     ablations: str = typer.Option("", help="comma-separated techniques to switch off one at a time in "
-                                           "coc-interweave: calibrate,describe,grammar,repair,intent_check,"
-                                           "kind_shots (or 'all')"),
+                                           "coc-interweave: calibrate,gap_threshold,describe,grammar,repair,"
+                                           "intent_check,kind_shots (or 'all')"),
     seeds: int = typer.Option(3, help="pose seeds per task"),
     perception: str = typer.Option("camera", help="camera | ground_truth"),
     config: str | None = typer.Option(None, help="engine YAML"),

@@ -562,6 +562,7 @@ class _Run:
         calibration), plus the technique switches."""
         techniques = self.engine.techniques
         hints["calibrate"] = techniques.calibrate
+        hints["gap_threshold"] = techniques.gap_threshold
         hints["describe"] = techniques.describe
         hints["grammar"] = techniques.grammar
         robot = self.engine.robot

@@ -11,6 +11,7 @@ from typing import Any
 @dataclasses.dataclass(frozen=True)
 class Techniques:
     calibrate: bool = True  # truth-valued helpers decided from calibrated True/False log-odds, not free text
+    gap_threshold: bool = True  # a yes-biased scene is split at the widest gap in the model's beliefs, not their mean
     describe: bool = True  # the model says what each detected object is before it decides anything about it
     grammar: bool = True  # helpers whose value must be a known name are decoded under a grammar of those names
     repair: bool = True  # grounding of robot arguments + re-prompting the program writer on a robot error
