@@ -23,7 +23,8 @@ def test_shipped_scenes_load_and_layout_without_overlap():
     assert {"sort", "kitchen", "blocks"} <= set(available_scenes())
     for name in available_scenes():
         scene = load_scene(name)
-        for seed in range(10):
+        # seeds 0-99: 27 of these 2,100 layouts failed before a stuck layout restarted (e.g. nursery 20 and 58)
+        for seed in range(100):
             lay = layout_objects(scene, seed)
             assert set(lay) == set(scene.object_names)
             for a, b in itertools.combinations(scene.objects, 2):
@@ -33,6 +34,16 @@ def test_shipped_scenes_load_and_layout_without_overlap():
                 x, y, _ = lay[o.name]
                 assert not any(c.contains_xy(x, y, o.footprint_radius) for c in scene.containers)
         assert layout_objects(scene, 3) == layout_objects(scene, 3)  # the seed decides
+
+
+def test_a_layout_that_gets_stuck_starts_again_and_a_region_too_small_says_so():
+    scene = load_scene("nursery")
+    assert layout_objects(scene, 20) == layout_objects(scene, 20)  # stuck on its first attempt: restarted, seeded
+    tight = parse_scene({**copy.deepcopy(GOOD), "region": {"x": [0.30, 0.36], "y": [-0.03, 0.03]},
+                         "objects": [dict(GOOD["objects"][0], name=f"cube_{i}") for i in range(3)]},
+                        source="tight.yaml")
+    with pytest.raises(SceneError, match="tight.yaml: could not place every object .* enlarge region"):
+        layout_objects(tight, 0, max_tries=50)
 
 
 def _bad(mutate):
