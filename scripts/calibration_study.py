@@ -5,10 +5,14 @@ the decision tuning set (coc_ros/bench/data/decision_tuning.yaml: objects in no 
 the object's description, plus the log-odds of content-free inputs ('N/A', 'object', 'something', 'item') per
 helper. Step 2 (`analyze`, instant): every subset of 4..8 objects of a group is a simulated scene; each
 calibration decides its questions, and accuracy is reported overall and by the scene's share of positives
-(lo <= 25 %, hi >= 60 %).
+(lo <= 25 %, hi >= 60 %). `replay` (instant) decides the yes/no questions the robot benchmark recorded instead:
+every distinct (scene, helper, raw log-odds) group in the committed records that asked about all of the scene's
+objects, scored against the scene's scorer-only attributes (calibrations that need content-free scores are left
+out: the records have none).
 
     .venv/bin/python scripts/calibration_study.py collect runs/calibration_study.json
     .venv/bin/python scripts/calibration_study.py analyze runs/calibration_study.json
+    .venv/bin/python scripts/calibration_study.py replay docs/results
 """
 from __future__ import annotations
 
@@ -91,5 +95,40 @@ def analyze(path: Path) -> None:
                                               for b in ("all", "lo", "mid", "hi") if (name, b) in tally))
 
 
+def replay(results: Path) -> None:
+    from coc_ros.bench.robot_decisions import attribute_of, scene_attributes, truth
+    from coc_ros.sim.scene import load_scene
+
+    groups: dict[tuple, list[tuple[float, bool | None]]] = {}
+    for path in sorted(results.glob("bench_robot*.json")):
+        records = json.loads(path.read_text()).get("results")
+        for r in records if isinstance(records, list) else []:
+            if r.get("mode") != "coc-interweave":  # ablation and oracle rows decide otherwise or not at all
+                continue
+            scene = load_scene(r["scene"])
+            objects = [o.name for o in scene.objects]
+            asked: dict[str, dict[str, float]] = {}
+            for d in r.get("decisions") or []:
+                args = d.get("args") or []
+                if d.get("decision") == "bool" and isinstance(d.get("raw_logodds"), float) and len(args) == 1:
+                    asked.setdefault(d["helper"], {})[args[0]] = d["raw_logodds"]
+            for helper, by_object in asked.items():
+                attr = attribute_of(helper, scene_attributes(scene))
+                if attr is None or set(by_object) != set(objects):
+                    continue
+                key = (r["scene"], helper, tuple(round(by_object[o], 2) for o in objects))
+                groups[key] = [(by_object[o], truth(scene, o, attr)) for o in objects]
+    print(f"{len(groups)} distinct scene x helper groups from the robot records")
+    for name, fn in calibrations(float("nan")).items():
+        if "content-free" in name:
+            continue
+        right = scored = 0
+        for rows in groups.values():
+            values = fn([v for v, _ in rows])
+            right += sum((v > 0) == t for v, (_, t) in zip(values, rows) if t is not None)
+            scored += sum(t is not None for _, t in rows)
+        print(f"  {name:38} {right}/{scored} = {right / scored:.3f}")
+
+
 if __name__ == "__main__":
-    {"collect": collect, "analyze": analyze}[sys.argv[1]](Path(sys.argv[2]))
+    {"collect": collect, "analyze": analyze, "replay": replay}[sys.argv[1]](Path(sys.argv[2]))
