@@ -585,6 +585,25 @@ def test_an_ambiguous_target_is_resolved_by_a_constrained_model_choice_and_recor
     assert not [e for e in result.trace if e.kind == "repair"]
 
 
+def test_a_made_up_target_the_model_reads_as_leave_it_moves_nothing_and_is_recorded():
+    program = ("for obj in ['ham', 'bread', 'cheese']:\n"
+               "    pick_place(obj, 'box' if obj == 'bread' else 'out')\n"
+               "pick_place('apple', 'bin')\nanswer = 'ok'")
+    llm = ScriptedLLM([fenced(program), "'leave it where it is'", "'trash_bin'"], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin", "green_bin"), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run(
+        "box the bread and bin the apple; leave the ham and the cheese out")
+    assert result.success, result.error
+    assert backend.motions == [("bread", "box"), ("apple", "trash_bin")]
+    assert backend.world["ham"] == "table" and backend.world["cheese"] == "table"
+    fixes = [e.detail for e in result.trace if e.kind == "grounding"]
+    assert fixes[0] == {"skill": "pick_place", "given": "out", "grounded": "leave it where it is", "by": "model"}
+    # 'out' shares no word with any place: asked with the way to leave it; 'bin' names two bins: places only.
+    assert "'leave it where it is'" in llm.calls[1][-1]["content"]
+    assert "'leave it where it is'" not in llm.calls[2][-1]["content"]
+    assert len(llm.calls) == 3  # 'out' was asked once (memoised for the cheese), 'bin' once
+
+
 def test_a_target_the_model_says_means_no_place_goes_to_repair_and_objects_are_never_guessed():
     first = "pick_place('cheese', 'moon')\nanswer = 'ok'"
     llm = ScriptedLLM([fenced(first), "'none of these'", fenced("pick_place('unicorn', 'box')\nanswer = 1"),
@@ -640,6 +659,12 @@ def test_a_target_naming_a_property_no_place_has_is_never_resolved():
     assert resolution_options("blue bucket", places) == ["blue_bowl"]  # another word for the kind of place
     assert resolution_options("red_container", places) == ["red_bowl"]
     assert resolution_options("yellow_bowl", places) == []
+    # a second spelling of a colour is the colour the robot knows; colour names beyond the basic ones count too
+    colours = {"pantry_cupboard": "brown", "sink_cupboard": "gray", "donation_box": "tan", "box": "red"}
+    cupboards = ["pantry_cupboard", "sink_cupboard", "donation_box", "box"]
+    assert resolution_options("the grey cupboard", cupboards, colours) == ["sink_cupboard"]
+    assert resolution_options("the tan box", cupboards, colours) == ["donation_box"]
+    assert resolution_options("the teal box", cupboards, colours) == []  # a colour no place has
     llm = ScriptedLLM([fenced("pick_place('cheese', 'purple box')\nanswer = 'ok'")], {})
     backend = CountingBackend(objects=dict(LUNCH), containers=("box", "trash_bin"), motion_s=0.0)
     engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30))

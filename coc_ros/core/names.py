@@ -5,9 +5,14 @@ from __future__ import annotations
 import re
 
 _ARTICLES = {"the", "a", "an"}
-# Colour words: a target with a colour no place has is a property that does not exist here, never guessed.
+# Colour words: a target with a colour no place has is a property that does not exist here, never guessed. Beyond
+# the basic colours, the names scenes and people give containers ('the tan box', 'the teal crate', 'the navy bag').
 COLOUR_WORDS = frozenset({"red", "orange", "yellow", "green", "blue", "purple", "violet", "pink", "brown",
-                          "black", "white", "gray", "grey", "silver", "gold", "beige", "cyan", "magenta"})
+                          "black", "white", "gray", "grey", "silver", "gold", "beige", "cyan", "magenta",
+                          "tan", "teal", "cream", "navy", "turquoise", "maroon", "khaki", "olive", "ivory", "lilac",
+                          "lavender", "crimson", "scarlet", "indigo", "burgundy", "terracotta", "charcoal"})
+# Spellings of one colour, as the robot knows it: a 'grey cupboard' is the cupboard whose colour is 'gray'.
+_COLOUR_SPELLINGS = {"grey": "gray", "violet": "purple"}
 
 
 # The same colours in the other languages instructions come in, as a person or a program copying the instruction
@@ -42,7 +47,7 @@ def colour_words(text: str) -> set[str]:
     found = set()
     for token in re.findall(r"[^\W\d_]+", text.lower()):
         if token in COLOUR_WORDS:
-            found.add({"grey": "gray", "violet": "purple"}.get(token, token))
+            found.add(_COLOUR_SPELLINGS.get(token, token))
         elif token in FOREIGN_COLOUR_WORDS:
             found.add(FOREIGN_COLOUR_WORDS[token])
     for colour, pieces in _CJK_COLOURS.items():
@@ -115,15 +120,24 @@ def mentions_colour(text: str) -> bool:
 
 def given_words(given: str) -> set[str]:
     """The words a place is asked for by, plus the English colours it names in another language ('contenitore
-    giallo' -> contenitore, giallo, yellow), since the robot knows its places' colours by their English names."""
-    return set(name_tokens(given)) | colour_words(given)
+    giallo' -> contenitore, giallo, yellow), since the robot knows its places' colours by their English names. A
+    second spelling counts as the one the robot knows ('grey' -> gray): kept as well, it would read as a colour
+    no place has (measured on the attic split: 'the grey cupboard' left the choice among all four cupboards)."""
+    return {_COLOUR_SPELLINGS.get(t, t) for t in name_tokens(given)} | colour_words(given)
 
 
 def place_words(place: str, colours: dict[str, str] | None = None) -> set[str]:
     """The words a place may be called by: its name's words plus its colour's ('tool_bucket' painted yellow:
     tool, bucket, yellow), so 'the yellow bucket' means it even though no place is named yellow_bucket."""
     colour = (colours or {}).get(place, "")
-    return set(name_tokens(place)) | set(name_tokens(colour)) | colour_words(colour)
+    return given_words(place) | given_words(colour)
+
+
+def names_no_place(given: str, places: list[str], colours: dict[str, str] | None = None) -> bool:
+    """Whether none of a target's words (nor its colours) belongs to any place: 'out', 'counter', 'home', '碗'. Such
+    a name may mean a place by what it is for, or no place at all ("leave it out")."""
+    words = given_words(given)
+    return bool(words) and not words & set().union(*(place_words(p, colours) for p in places))
 
 
 def resolution_options(given: str, places: list[str], colours: dict[str, str] | None = None) -> list[str]:

@@ -146,6 +146,7 @@ class _Run:
         self.timeout_s = timeout_s
         self.last_exchange: dict[str, Any] = {}
         self.memo: dict[tuple[str, str, str], SimReply] = {}  # pure helper calls answered once per run
+        self.meant: dict[tuple[str, tuple[str, ...]], str | None] = {}  # unknown targets resolved once per run
         self.places: list[str] | None = None  # the robot's places, asked once per run (None without a robot)
         self.check_values = False  # whether programs are checked against the camera's values before they run
         self.result = RunResult(run_id=run_id, question=question if len(question) <= 2000 else question[:2000] + "...",
@@ -348,7 +349,14 @@ class _Run:
         """Which of `places` an unknown pick_place target means, decided by the model under a grammar of them
         and 'none of these' (None: the error stands and goes to repair). Measured on the dev tasks: the 1.5B
         writer's repaired programs repeat the failing name ('bin', '碗'), while one constrained choice with the
-        instruction in front of it costs about a second."""
+        instruction in front of it costs about a second. Asked once per run and target: `else: pick_place(obj,
+        'out')` asks about 'out' for every object it leaves."""
+        key = (given, tuple(places))
+        if key not in self.meant:
+            self.meant[key] = self._ask_target(given, places)
+        return self.meant[key]
+
+    def _ask_target(self, given: str, places: list[str]) -> str | None:
         options = places + [NONE_MEANT]
         self._count_lm_call()
         try:
