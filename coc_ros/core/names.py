@@ -133,13 +133,6 @@ def place_words(place: str, colours: dict[str, str] | None = None) -> set[str]:
     return given_words(place) | given_words(colour)
 
 
-def names_no_place(given: str, places: list[str], colours: dict[str, str] | None = None) -> bool:
-    """Whether none of a target's words (nor its colours) belongs to any place: 'out', 'counter', 'home', '碗'. Such
-    a name may mean a place by what it is for, or no place at all ("leave it out")."""
-    words = given_words(given)
-    return bool(words) and not words & set().union(*(place_words(p, colours) for p in places))
-
-
 def resolution_options(given: str, places: list[str], colours: dict[str, str] | None = None) -> list[str]:
     """The places a model may choose from for a target that is not a place, or [] when it must stay an error.
 

@@ -10,8 +10,8 @@ import threading
 from typing import Any
 from collections.abc import Callable
 
-from coc_ros.core.names import (given_words, ground_name, name_tokens, names_no_place, place_words,
-                                plural_members, resolution_options)
+from coc_ros.core.names import (given_words, ground_name, name_tokens, place_words, plural_members,
+                                resolution_options)
 from coc_ros.robot.backend import Detection, SkillBackend, SkillError
 
 Approver = Callable[[str, dict[str, Any]], bool]
@@ -20,11 +20,6 @@ GroundingListener = Callable[[dict[str, Any]], None]
 # or None to let the error stand (see names.resolution_options). The engine answers with a grammar-constrained
 # model choice.
 TargetResolver = Callable[[str, list[str]], "str | None"]
-# The option offered beside the places when no word of the target belongs to any place ('out', 'counter', 'home'):
-# measured on the attic split, the 1.5B writer sends the objects an instruction leaves alone to such made-up places
-# (`else: pick_place(obj, 'out')` for "leave the blue one out"), and the resolver, given only places to choose from,
-# put them in the fridge. Chosen, the object stays where it is: no motion.
-LEAVE_OPTION = "leave it where it is"
 # How each skill is called, added to an argument error so the repaired program can get the call right (measured:
 # Python's own "takes from 3 to 4 positional arguments but 10 were given" left the 1.5B writer's program unchanged).
 USAGE = {
@@ -38,10 +33,13 @@ USAGE = {
 # A pick_place target made only of these words means "leave it where it is" ('table', 'where it is', 'in place'):
 # measured, the 1.5B model writes pick_place(obj, 'where it is') for "leave everything else where it is", and
 # copies the instruction's own word in other languages (pick_place(obj, 'liegen') for German "bleibt liegen"), so
-# the same few words are listed for the languages an instruction may come in.
+# the same few words are listed for the languages an instruction may come in. The counter and worktop are the
+# table of a kitchen scene, and "leave it out" means not put away (measured on the attic split: `else:
+# pick_place(obj, 'out')` for "leave the blue one out", `pick_place(obj, 'counter')` for "leave it on the counter";
+# the resolver, offered "leave it where it is" beside the places, chose a place every time).
 STAY_WORDS = frozenset({
     "table", "where", "it", "is", "in", "on", "its", "place", "here", "stay", "original", "spot", "position", "same",
-    "leave", "keep", "as",
+    "leave", "keep", "as", "counter", "countertop", "worktop", "out",
     "tisch", "liegen", "bleiben", "bleibt", "lassen", "stehen", "hier", "wo", "ist", "auf", "dem",  # German
     "rester", "reste", "laisser", "ici", "sur", "la",  # French
     "mesa", "quedar", "queda", "dejar", "aqui", "aquí", "sitio", "lugar", "donde", "está", "en",  # Spanish
@@ -238,8 +236,6 @@ class RobotAPI:
             by = "colour" if words & (place_words(options[0], colours) - set(name_tokens(options[0]))) else "words"
             self._report({"skill": skill, "given": given, "grounded": options[0], "by": by})
             return options[0]
-        if options and skill == "pick_place" and names_no_place(given, places, colours):
-            options = [*options, LEAVE_OPTION]
         if options and self.resolve_target is not None:
             meant = self.resolve_target(given, options)
             if meant in options:
@@ -280,11 +276,8 @@ class RobotAPI:
         if (target not in places and name_tokens(target) and set(name_tokens(target)) <= STAY_WORDS
                 and obj not in [moved for moved, _ in self.done]):
             return f"{obj} stays where it is ({target!r}: no motion)"  # "keep it on the table"
-        given = target
         target = self._ground(target, places + [o for o in objects if o != obj], "pick_place", "unknown_target",
                               places)
-        if target == LEAVE_OPTION:
-            return f"{obj} stays where it is ({given!r} read as {LEAVE_OPTION!r}: no motion)"
         if (obj, target) in self.done:
             return f"{obj} is already in {target} (done earlier in this goal; not repeated)"
         self._check_bounds(tuple(self._known[obj].position), f"object {obj!r}")
