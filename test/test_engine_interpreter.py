@@ -143,6 +143,30 @@ def test_endless_loop_hits_statement_budget(run_program):
     assert "statement budget" in result.error
 
 
+def test_a_with_block_runs_statement_by_statement(run_program):
+    program = ("import decimal\nwith decimal.localcontext() as c:\n    c.prec = 3\n    fruit = is_fruit('apple')\n"
+               "    third = str(decimal.Decimal(1) / decimal.Decimal(3))\nanswer = [fruit, third, "
+               "str(decimal.Decimal(1) / decimal.Decimal(3))[:6]]")
+    result, llm = run_program(program, ["True"])
+    assert result.success, result.error
+    assert result.answer == [True, "0.333", "0.3333"]  # the precision held inside the block only
+    assert lm_expressions(result) == ["is_fruit('apple')"]  # the helper alone went to the LMulator
+    lines = [e.line for e in result.trace if e.kind == "line"]
+    assert {2, 3, 4, 5} <= set(lines)  # entering, and each line of the body, is its own step
+
+
+def test_a_with_block_counts_against_the_statement_budget_and_exits_on_errors(run_program):
+    looping = "import decimal\nwith decimal.localcontext():\n    while True:\n        pass"
+    result, _ = run_program(looping, max_statements=5000, timeout_s=20)
+    assert not result.success and result.error_kind == "limit" and "statement budget" in result.error
+    failing = ("import decimal\nwith decimal.localcontext() as c:\n    c.prec = 2\n    x = 1 / 0\nanswer = 1")
+    result, _ = run_program(failing)
+    assert not result.success and "ZeroDivisionError" in result.error and "line 4" in result.error
+    not_a_manager = "with 3:\n    x = 1\nanswer = x"
+    result, _ = run_program(not_a_manager)
+    assert not result.success and "context manager protocol" in result.error
+
+
 def test_while_true_pass_times_out_within_limit(run_program):
     import time
 

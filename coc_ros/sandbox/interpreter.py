@@ -29,6 +29,12 @@ STATE_PROMPT_LIMIT = 600  # characters of variables in one LMulator prompt
 STATE_VALUE_LIMIT = 160  # characters of one variable's repr there
 
 
+
+def _binder(target: ast.expr, where: ast.stmt) -> Any:
+    """Code that assigns the value in `_coc_item` to an assignment target (a for loop's, a with item's)."""
+    assign = ast.copy_location(ast.Assign(targets=[target], value=ast.Name("_coc_item", ast.Load())), where)
+    return compile(ast.fix_missing_locations(ast.Module(body=[assign], type_ignores=[])), "<coc>", "exec")
+
 class Host(Protocol):
     """What the interpreter needs from the process that hosts it."""
 
@@ -320,6 +326,8 @@ class Interpreter:
             self._exec_def(stmt, ns)
         elif isinstance(stmt, ast.Try):
             self._exec_try(stmt, ns)
+        elif isinstance(stmt, ast.With):
+            self._exec_with(stmt, ns)
         elif isinstance(stmt, ast.Return):
             ctx, before, start = self._begin(stmt, ns)
             self._run_step(ctx, before, start, ns,
@@ -386,8 +394,7 @@ class Interpreter:
         ctx, before, start = self._begin(stmt, ns)
         self._run_step(ctx, before, start, ns, lambda: iter(self._eval(stmt.iter, ns, ctx)), quiet=True)
         iterator = ctx.value
-        assign = ast.copy_location(ast.Assign(targets=[stmt.target], value=ast.Name("_coc_item", ast.Load())), stmt)
-        target = compile(ast.fix_missing_locations(ast.Module(body=[assign], type_ignores=[])), "<coc>", "exec")
+        target = _binder(stmt.target, stmt)
         broke = False
         while True:
             ctx, before, start = self._begin(stmt, ns)
@@ -433,6 +440,44 @@ class Interpreter:
                 return
             except _Continue:
                 continue
+
+    def _exec_with(self, stmt: ast.With, ns: dict[str, Any], index: int = 0) -> None:
+        """`with a as x, b:` enters its managers one step each and runs its body statement by statement, like any
+        block: counted against the statement budget, traced line by line, an undefined helper in it simulated on
+        its own line (run as one statement, the whole block went to the LMulator, robot calls included). Leaving
+        it calls `__exit__` as Python does, except after an Abort (cancel, a limit): no program code runs then."""
+        if index == len(stmt.items):
+            self._exec_block(stmt.body, ns)
+            return
+        item = stmt.items[index]
+        ctx, before, start = self._begin(stmt, ns)
+        exits: list[Any] = []
+
+        def enter() -> None:
+            manager = self._eval(item.context_expr, ns, ctx)
+            kind = type(manager)
+            if not (hasattr(kind, "__enter__") and hasattr(kind, "__exit__")):
+                raise TypeError(f"{kind.__name__!r} object does not support the context manager protocol")
+            value = kind.__enter__(manager)
+            exits.append(lambda *exc: kind.__exit__(manager, *exc))
+            if item.optional_vars is not None:
+                dict.__setitem__(ns, "_coc_item", value)
+                try:
+                    exec(_binder(item.optional_vars, stmt), ns)
+                finally:
+                    dict.pop(ns, "_coc_item", None)
+
+        self._run_step(ctx, before, start, ns, enter)
+        try:
+            self._exec_with(stmt, ns, index + 1)
+        except (_Return, _Break, _Continue):
+            exits[0](None, None, None)
+            raise
+        except Exception as exc:  # the program's own exception: the manager may handle it (Abort passes by)
+            if not exits[0](type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            exits[0](None, None, None)
 
     def _exec_try(self, stmt: ast.Try, ns: dict[str, Any]) -> None:
         try:
