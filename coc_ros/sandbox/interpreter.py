@@ -29,11 +29,11 @@ STATE_PROMPT_LIMIT = 600  # characters of variables in one LMulator prompt
 STATE_VALUE_LIMIT = 160  # characters of one variable's repr there
 
 
-
 def _binder(target: ast.expr, where: ast.stmt) -> Any:
     """Code that assigns the value in `_coc_item` to an assignment target (a for loop's, a with item's)."""
     assign = ast.copy_location(ast.Assign(targets=[target], value=ast.Name("_coc_item", ast.Load())), where)
     return compile(ast.fix_missing_locations(ast.Module(body=[assign], type_ignores=[])), "<coc>", "exec")
+
 
 class Host(Protocol):
     """What the interpreter needs from the process that hosts it."""
@@ -451,33 +451,33 @@ class Interpreter:
             return
         item = stmt.items[index]
         ctx, before, start = self._begin(stmt, ns)
-        exits: list[Any] = []
 
-        def enter() -> None:
+        def enter() -> Any:
             manager = self._eval(item.context_expr, ns, ctx)
             kind = type(manager)
             if not (hasattr(kind, "__enter__") and hasattr(kind, "__exit__")):
                 raise TypeError(f"{kind.__name__!r} object does not support the context manager protocol")
             value = kind.__enter__(manager)
-            exits.append(lambda *exc: kind.__exit__(manager, *exc))
             if item.optional_vars is not None:
                 dict.__setitem__(ns, "_coc_item", value)
                 try:
                     exec(_binder(item.optional_vars, stmt), ns)
                 finally:
                     dict.pop(ns, "_coc_item", None)
+            return lambda *exc: kind.__exit__(manager, *exc)
 
         self._run_step(ctx, before, start, ns, enter)
+        leave = ctx.value
         try:
             self._exec_with(stmt, ns, index + 1)
         except (_Return, _Break, _Continue):
-            exits[0](None, None, None)
+            leave(None, None, None)
             raise
         except Exception as exc:  # the program's own exception: the manager may handle it (Abort passes by)
-            if not exits[0](type(exc), exc, exc.__traceback__):
+            if not leave(type(exc), exc, exc.__traceback__):
                 raise
         else:
-            exits[0](None, None, None)
+            leave(None, None, None)
 
     def _exec_try(self, stmt: ast.Try, ns: dict[str, Any]) -> None:
         try:
