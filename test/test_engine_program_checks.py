@@ -86,6 +86,21 @@ def test_one_impossible_value_becomes_the_helper_it_means():
     assert not [e for e in result.trace if e.kind == "repair"]
 
 
+def test_a_colour_spelled_otherwise_than_the_camera_is_respelled_and_recorded():
+    objects = {"gray_mug": "table", "blue_mug": "table", "gray_cube": "table", "purple_cube": "table"}
+    program = ("for o in detect_objects():\n    if get_color(o) in ('grey', 'violet') and get_shape(o) == 'mug':\n"
+               "        pick_place(o, 'box')\n    elif is_grey(o):\n        pick_place(o, 'bin')\nanswer = 1")
+    llm = ScriptedLLM([fenced(program)], {})  # no scores: a question to the model would fail the run
+    backend = CountingBackend(objects=objects, containers=("box", "bin"), motion_s=0.0)
+    result = _run(llm, backend, "the grey mugs in the box, other grey things in the bin", intent_check=False)
+    assert result.success, result.error
+    assert "get_color(o) in ('gray', 'purple')" in result.program
+    assert backend.motions == [("gray_mug", "box"), ("gray_cube", "bin")]  # is_grey answered by the camera
+    fixes = [e.detail for e in result.trace if e.kind == "grounding"]
+    assert fixes == [{"skill": "program", "given": "'grey'", "grounded": "'gray'", "by": "spelling"},
+                     {"skill": "program", "given": "'violet'", "grounded": "'purple'", "by": "spelling"}]
+
+
 def test_without_repair_the_program_runs_as_written():
     wrong = "for o in detect_objects():\n    if get_color(o) != 'sweet':\n        pick_place(o, 'box')\nanswer = 1"
     llm = ScriptedLLM([fenced(wrong)], {})

@@ -12,7 +12,7 @@ COLOUR_WORDS = frozenset({"red", "orange", "yellow", "green", "blue", "purple", 
                           "tan", "teal", "cream", "navy", "turquoise", "maroon", "khaki", "olive", "ivory", "lilac",
                           "lavender", "crimson", "scarlet", "indigo", "burgundy", "terracotta", "charcoal"})
 # Spellings of one colour, as the robot knows it: a 'grey cupboard' is the cupboard whose colour is 'gray'.
-_COLOUR_SPELLINGS = {"grey": "gray", "violet": "purple"}
+COLOUR_SPELLINGS = {"grey": "gray", "violet": "purple"}
 
 
 # The same colours in the other languages instructions come in, as a person or a program copying the instruction
@@ -47,7 +47,7 @@ def colour_words(text: str) -> set[str]:
     found = set()
     for token in re.findall(r"[^\W\d_]+", text.lower()):
         if token in COLOUR_WORDS:
-            found.add(_COLOUR_SPELLINGS.get(token, token))
+            found.add(COLOUR_SPELLINGS.get(token, token))
         elif token in FOREIGN_COLOUR_WORDS:
             found.add(FOREIGN_COLOUR_WORDS[token])
     for colour, pieces in _CJK_COLOURS.items():
@@ -123,7 +123,7 @@ def given_words(given: str) -> set[str]:
     giallo' -> contenitore, giallo, yellow), since the robot knows its places' colours by their English names. A
     second spelling counts as the one the robot knows ('grey' -> gray): kept as well, it would read as a colour
     no place has (measured on the attic split: 'the grey cupboard' left the choice among all four cupboards)."""
-    return {_COLOUR_SPELLINGS.get(t, t) for t in name_tokens(given)} | colour_words(given)
+    return {COLOUR_SPELLINGS.get(t, t) for t in name_tokens(given)} | colour_words(given)
 
 
 def place_words(place: str, colours: dict[str, str] | None = None) -> set[str]:

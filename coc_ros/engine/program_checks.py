@@ -16,7 +16,7 @@ import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from coc_ros.core.names import COLOUR_WORDS, name_tokens
+from coc_ros.core.names import COLOUR_SPELLINGS, COLOUR_WORDS, name_tokens
 from coc_ros.core.program import parse_program
 
 PERCEPTION_QUERIES = frozenset({"get_color", "get_shape"})  # robot queries answered from the camera
@@ -105,6 +105,24 @@ def impossible_comparisons(tree: ast.AST, colours: set[str], labels: set[str]) -
             f"condition is always {always}: {cmp.query} returns one of {valid}. To judge something the camera "
             f"does not report, call a helper such as {_helper_for(cmp.values[0])}(obj)")
     return messages
+
+
+def respelled(program: str, tree: ast.AST, colours: set[str]) -> tuple[str, list[dict]]:
+    """The program with each colour compared with get_color written as the camera spells it (`get_color(obj) ==
+    'grey'` -> 'gray' where the camera reports 'gray'), plus one record per edit. Left as written, the comparison
+    would never hold, and the value check would send it to the LMulator as `is_grey(obj)`, a question the camera
+    answers."""
+    edits = []
+    for cmp in perception_comparisons(tree):
+        if cmp.query != "get_color":
+            continue
+        for node in (cmp.node.left, *cmp.node.comparators):
+            for const in ([node] if isinstance(node, ast.Constant) else getattr(node, "elts", [])):
+                known = COLOUR_SPELLINGS.get(const.value.lower()) if isinstance(const.value, str) else None
+                if known in colours and const.value not in colours and const.lineno == const.end_lineno:
+                    edits.append((const, repr(known)))
+    records = [{"line": node.lineno, "given": repr(node.value), "grounded": text} for node, text in edits]
+    return _replaced(program, edits), records
 
 
 def as_helpers(program: str, tree: ast.AST, colours: set[str], labels: set[str]) -> tuple[str, list[dict]]:

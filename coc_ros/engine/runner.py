@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from coc_ros.engine.lmulator import LMulator, content_id, parse_literal
 from coc_ros.core.answers import answer_text
-from coc_ros.core.names import mentions_colour, resolution_options
+from coc_ros.core.names import COLOUR_SPELLINGS, mentions_colour, resolution_options
 from coc_ros.core.program import extract_program, parse_program
 from coc_ros.engine.prompts import (
     COT_SYSTEM,
@@ -38,7 +38,7 @@ from coc_ros.engine.shots import load_examples
 from coc_ros.engine.techniques import Techniques
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest, LMulatorProtocol
 from coc_ros.engine.program_checks import (as_helpers, escaped_apostrophes, impossible_comparisons, place_colours_used,
-                                           quoted_variables, spaced_names, unquote)
+                                           quoted_variables, respelled, spaced_names, unquote)
 from coc_ros.core.types import (
     Canceled,
     CocError,
@@ -372,22 +372,27 @@ class _Run:
 
     def _check_perception_values(self) -> None:
         """A comparison of get_color/get_shape with a value the camera never reports is a bug Python cannot see
-        (measured: `get_color(obj) != 'sweet'` moved every object, `get_shape(obj) == 'round'` none). One value
-        compared directly becomes the helper it means (recorded as a grounding event); anything else goes to
-        repair before any motion, with the values that exist."""
+        (measured: `get_color(obj) != 'sweet'` moved every object, `get_shape(obj) == 'round'` none). A colour the
+        camera spells otherwise ('grey' for 'gray') is written its way; one value compared directly becomes the
+        helper it means (each recorded as a grounding event); anything else goes to repair before any motion, with
+        the values that exist."""
         seen = self.engine.robot.seen()
         colours, labels = {d.color for d in seen if d.color}, {d.class_id for d in seen if d.class_id}
         # Pseudo-code lines are markers in the parsed tree; every other line keeps its text and offsets, so edits
         # made from the tree apply to the program as written.
-        program, rewrites = as_helpers(self.result.program, parse_program(self.result.program).tree, colours, labels)
-        if rewrites:
-            self.result.program = program
-            for record in rewrites:
-                self.emit("grounding", "system", line=record["line"], detail={
-                    "skill": "program", "given": record["given"], "grounded": record["grounded"], "by": "helper"})
+        self._rewritten(*respelled(self.result.program, parse_program(self.result.program).tree, colours), "spelling")
+        self._rewritten(*as_helpers(self.result.program, parse_program(self.result.program).tree, colours, labels),
+                        "helper")
         problems = impossible_comparisons(parse_program(self.result.program).tree, colours, labels)
         if problems:
             raise ProgramError("; ".join(problems))
+
+    def _rewritten(self, program: str, records: list[dict[str, Any]], by: str) -> None:
+        """Take a program check's edited program and record each edit as a grounding event."""
+        self.result.program = program
+        for record in records:
+            self.emit("grounding", "system", line=record["line"], detail={
+                "skill": "program", "given": record["given"], "grounded": record["grounded"], "by": by})
 
     def _fix_syntax_slips(self) -> None:
         """Two slips that turn a line of code into pseudo-code the LMulator cannot answer usefully, fixed in the
@@ -555,7 +560,7 @@ class _Run:
         detection = seen.get(args[0])
         if detection is None:
             return None
-        word = "_".join(words[1:])
+        word = COLOUR_SPELLINGS.get("_".join(words[1:]), "_".join(words[1:]))  # is_grey: the camera's 'gray'
         if detection.color and word in {d.color for d in seen.values() if d.color}:
             value, source = detection.color == word, "color"
         elif detection.class_id and word in {d.class_id for d in seen.values() if d.class_id}:
