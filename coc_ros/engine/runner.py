@@ -560,7 +560,8 @@ class _Run:
         detection = seen.get(args[0])
         if detection is None:
             return None
-        word = COLOUR_SPELLINGS.get("_".join(words[1:]), "_".join(words[1:]))  # is_grey: the camera's 'gray'
+        word = "_".join(words[1:])
+        word = COLOUR_SPELLINGS.get(word, word)  # is_grey: the camera's 'gray'
         if detection.color and word in {d.color for d in seen.values() if d.color}:
             value, source = detection.color == word, "color"
         elif detection.class_id and word in {d.class_id for d in seen.values() if d.class_id}:

@@ -35,6 +35,15 @@ def _binder(target: ast.expr, where: ast.stmt) -> Any:
     return compile(ast.fix_missing_locations(ast.Module(body=[assign], type_ignores=[])), "<coc>", "exec")
 
 
+def _bind(binder: Any, value: Any, ns: dict[str, Any]) -> None:
+    """Run a `_binder`'s code with `value`, leaving no `_coc_item` behind in the program's variables."""
+    dict.__setitem__(ns, "_coc_item", value)
+    try:
+        exec(binder, ns)
+    finally:
+        dict.pop(ns, "_coc_item", None)
+
+
 class Host(Protocol):
     """What the interpreter needs from the process that hosts it."""
 
@@ -407,11 +416,7 @@ class Interpreter:
                 except StopIteration:
                     done = True
                     return
-                dict.__setitem__(ns, "_coc_item", value)
-                try:
-                    exec(target, ns)
-                finally:
-                    dict.pop(ns, "_coc_item", None)
+                _bind(target, value, ns)
 
             self._run_step(ctx, before, start, ns, advance, quiet=True)
             if done:
@@ -459,11 +464,7 @@ class Interpreter:
                 raise TypeError(f"{kind.__name__!r} object does not support the context manager protocol")
             value = kind.__enter__(manager)
             if item.optional_vars is not None:
-                dict.__setitem__(ns, "_coc_item", value)
-                try:
-                    exec(_binder(item.optional_vars, stmt), ns)
-                finally:
-                    dict.pop(ns, "_coc_item", None)
+                _bind(_binder(item.optional_vars, stmt), value, ns)
             return lambda *exc: kind.__exit__(manager, *exc)
 
         self._run_step(ctx, before, start, ns, enter)
