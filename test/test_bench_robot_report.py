@@ -61,9 +61,10 @@ def test_summary_per_split_and_row():
     rec.append({"split": "loft", "mode": "direct", "success": True, "score": 1.0, "lm_calls": 6, "seconds": 5.0})
     rec.append({"split": "attic", "mode": "direct", "success": False, "score": 0.25, "lm_calls": 8, "seconds": 4.0})
     rec.append({"split": "porch", "mode": "direct", "success": True, "score": 1.0, "lm_calls": 7, "seconds": 6.0})
+    rec.append({"split": "shed", "mode": "direct", "success": False, "score": 0.75, "lm_calls": 5, "seconds": 7.0})
     s = summarize(rec)
     assert s["dev"]["direct"]["success_rate"] == 50.0 and s["dev"]["direct"]["n"] == 4
-    assert s["heldout"]["direct"]["successes"] == 1 and s["all"]["direct"]["n"] == 15
+    assert s["heldout"]["direct"]["successes"] == 1 and s["all"]["direct"]["n"] == 16
     assert s["fresh"]["direct"]["successes"] == 0 and s["fresh"]["direct"]["mean_score"] == 50.0
     assert s["blind"]["direct"]["n"] == 1 and s["blind"]["direct"]["lm_calls"] == 2
     assert s["sealed"]["direct"]["successes"] == 0 and s["sealed"]["direct"]["mean_score"] == 25.0
@@ -74,6 +75,7 @@ def test_summary_per_split_and_row():
     assert s["loft"]["direct"]["successes"] == 1 and s["loft"]["direct"]["lm_calls"] == 6
     assert s["attic"]["direct"]["successes"] == 0 and s["attic"]["direct"]["mean_score"] == 25.0
     assert s["porch"]["direct"]["successes"] == 1 and s["porch"]["direct"]["lm_calls"] == 7
+    assert s["shed"]["direct"]["successes"] == 0 and s["shed"]["direct"]["mean_score"] == 75.0
     lo, hi = s["dev"]["direct"]["ci95"]
     assert lo < 50 < hi
 
@@ -88,17 +90,18 @@ def test_report_prints_every_split():
            for split, scene in (("dev", "blocks"), ("heldout", "lunch"), ("fresh", "desk"), ("blind", "garage"),
                                 ("sealed", "bakery"), ("vault", "greenhouse"), ("reserve", "pet_shop"),
                                 ("cellar", "laundry_room"), ("annex", "gym"), ("loft", "nursery"),
-                                ("attic", "groceries"), ("porch", "car_boot"))]
+                                ("attic", "groceries"), ("porch", "car_boot"), ("shed", "science_lab"))]
     console = Console(record=True, width=200)
     assert set(print_report(rec, console)) == {"dev", "heldout", "fresh", "blind", "sealed", "vault", "reserve",
-                                               "cellar", "annex", "loft", "attic", "porch", "all"}
+                                               "cellar", "annex", "loft", "attic", "porch", "shed", "all"}
     text = console.export_text()
     assert "held-out split" in text and "fresh split" in text and "blind split" in text and "sealed split" in text
     assert "vault split" in text and "reserve split" in text and "cellar split" in text and "annex split" in text
-    assert "loft split" in text and "attic split" in text and "porch split" in text
+    assert "loft split" in text and "attic split" in text and "porch split" in text and "shed split" in text
     assert "t_dev" in text and "t_fresh" not in text and "t_blind" not in text  # per-task rows: dev split only
     assert "t_sealed" not in text and "t_vault" not in text and "t_reserve" not in text and "t_cellar" not in text
     assert "t_annex" not in text and "t_loft" not in text and "t_attic" not in text and "t_porch" not in text
+    assert "t_shed" not in text
 
 
 def test_rows():
