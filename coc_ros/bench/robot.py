@@ -35,7 +35,7 @@ from coc_ros.robot.api import RobotAPI, SafetyConfig
 from coc_ros.robot.backend import SkillError
 
 MODES = ["coc-interweave", "coc-python", "direct"]
-ABLATIONS = ["calibrate", "gap_threshold", "describe", "grammar", "repair", "intent_check", "kind_shots"]
+ABLATIONS = ["calibrate", "gap_threshold", "describe", "grammar", "repair", "intent_check", "kind_shots", "rerank"]
 ORACLE_DECISIONS = "oracle_decisions"  # diagnostic row: the model writes the program, the scene answers yes/no
 DIRECT_SYSTEM = ("You control a robot arm. Given the objects on the table, the places and an instruction, reply "
                  "with ONLY a Python list of (object, target) pairs: the pick_place actions to carry out, in order, "

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import io
 import re
+import tokenize
 
 from coc_ros.core.types import ProgramError
 
@@ -22,6 +24,23 @@ def extract_program(completion: str) -> str:
     match = FENCE_RE.search(completion)
     code = match.group(1) if match else completion
     return code.strip("\n").rstrip() + "\n" if code.strip() else ""
+
+
+def without_comments(program: str) -> str:
+    """The program with its comments and blank lines removed; a line Python cannot tokenize (pseudo-code) is kept
+    as written. Used where a program is judged by what it does, not by what its comments say."""
+    kept = []
+    for line in program.splitlines():
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(line + "\n").readline))
+        except (tokenize.TokenError, IndentationError, SyntaxError):
+            kept.append(line.rstrip())
+            continue
+        comment = next((t for t in tokens if t.type == tokenize.COMMENT), None)
+        text = line[:comment.start[1]] if comment else line
+        if text.strip():
+            kept.append(text.rstrip())
+    return "\n".join(kept) + "\n" if kept else ""
 
 
 @dataclasses.dataclass

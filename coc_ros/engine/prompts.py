@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from coc_ros.llm.base import DESCRIBE_SYSTEM, Message
+from coc_ros.core.program import without_comments
 
 COC_SYSTEM = (
     "You answer questions by writing a Python program in the Chain of Code style.\n"
@@ -86,6 +87,18 @@ def coc_messages(question: str, examples: list[tuple[str, str]], places: list[st
         messages.append({"role": "assistant", "content": f"```python\n{program.strip()}\n```"})
     messages.append({"role": "user", "content": f"Question: {question}"})
     return messages
+
+
+REVIEW_SYSTEM = "You read a robot's Python program and say what the person had asked the robot to do."
+
+
+def review_messages(program: str) -> list[Message]:
+    """The reviewer's prompt: a program (comments removed), asking which instruction it carries out. The
+    log-probability of the real instruction as the reply says how well the program explains it (Coder-Reviewer
+    reranking, Zhang et al. 2022); comments are removed so a program cannot score by copying the instruction."""
+    return [{"role": "system", "content": REVIEW_SYSTEM},
+            {"role": "user", "content": f"```python\n{without_comments(program).rstrip()}\n```\n"
+                                        "What had the person asked the robot to do?"}]
 
 
 def lmulator_messages(question: str, program: str, line: int, source: str, kind: str, expression: str,

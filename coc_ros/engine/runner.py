@@ -31,6 +31,7 @@ from coc_ros.engine.prompts import (
     intent_request,
     looks_like_question,
     repair_request,
+    review_messages,
     text_messages,
 )
 from coc_ros.engine.robot_prompts import describe_place_colors, describe_seen, with_notes, with_seen
@@ -49,8 +50,8 @@ from coc_ros.core.types import (
     RunResult,
     TraceEvent,
 )
-from coc_ros.llm.base import (ConstrainedDecoder, LLMClient, LLMError, Message, OptionScorer, ScoresUnavailable,
-                              supports)
+from coc_ros.llm.base import (ConstrainedDecoder, LLMClient, LLMError, Message, OptionScorer, ReplyScorer, Sampler,
+                              ScoresUnavailable, supports)
 from coc_ros.sandbox.host import SandboxRun, WorkerFailed
 from coc_ros.sandbox.policy import check_program
 
@@ -61,6 +62,8 @@ MAX_REPAIR_ROUNDS = 2
 # the program could not use). Limits, cancel and sandbox violations end the goal as they are.
 REPAIRABLE = frozenset({"program", "simulation", "error"})
 PROGRAM_TOKENS = 640
+RERANK_SAMPLES = 2  # programs drawn beside the greedy one for a robot goal (technique `rerank`)
+RERANK_TEMPERATURE = 0.7
 _ANSWER_RE = re.compile(r"(?:the answer is|answer:)\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -207,29 +210,37 @@ class _Run:
         if time.monotonic() > self.deadline:
             raise LimitExceeded(f"timeout: the run exceeded its wall-clock limit of {self.timeout_s:g} s")
 
-    def _complete(self, messages: list[Message], max_tokens: int) -> str:
-        """An LLM call that counts against the budget and honours cancel/timeout while it runs."""
+    def _llm_call(self, call: Callable[[], Any]) -> Any:
+        """One LLM call that counts against the budget and honours cancel/timeout while it runs. A backend that
+        lacks an optional capability raises ScoresUnavailable, which the caller handles; any other failure ends
+        the goal as an LLM error."""
         self._check()
         self._count_lm_call()
         box: dict[str, Any] = {}
 
-        def call() -> None:
+        def run() -> None:
             try:
-                box["completion"] = self.engine.llm.complete(messages, max_tokens=max_tokens)
+                box["value"] = call()
             except Exception as exc:
                 box["error"] = exc
 
-        thread = threading.Thread(target=call, daemon=True, name="coc-llm")
+        thread = threading.Thread(target=run, daemon=True, name="coc-llm")
         thread.start()
         while thread.is_alive():
             thread.join(0.05)
             self._check()
         if "error" in box:
             exc = box["error"]
+            if isinstance(exc, ScoresUnavailable):
+                raise exc
             if isinstance(exc, LLMError):
                 raise CocError(f"LLM error: {exc}")
             raise CocError(f"LLM error: {type(exc).__name__}: {exc}")
-        completion = box["completion"]
+        return box["value"]
+
+    def _complete(self, messages: list[Message], max_tokens: int) -> str:
+        """A greedy completion (see _llm_call), its tokens counted and its exchange kept for the trace."""
+        completion = self._llm_call(lambda: self.engine.llm.complete(messages, max_tokens=max_tokens))
         self.result.prompt_tokens += completion.prompt_tokens
         self.result.completion_tokens += completion.completion_tokens
         self.last_exchange = {"prompt_id": content_id(json.dumps(messages)), "reply_id": content_id(completion.text),
@@ -278,6 +289,8 @@ class _Run:
             robot.resolve_target = (self._resolve_target if techniques.repair and techniques.grammar
                                     and supports(self.engine.llm, ConstrainedDecoder) else None)
         self._write_program(messages)
+        if robot is not None and techniques.rerank and mode == Mode.COC_INTERWEAVE:
+            self._rerank(messages)
         repairs = intent_retries = count_retries = 0
         counted_from: tuple[str, Any] = ("", None)  # program and answer before the re-ask for a number
         failed: dict[str, CocError] = {}  # syntax tree of each program that failed -> its error
@@ -344,6 +357,40 @@ class _Run:
             messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
                                    {"role": "user", "content": feedback}]
             self._write_program(messages)
+
+    def _rerank(self, messages: list[Message]) -> None:
+        """Draw RERANK_SAMPLES more programs and keep the one that best explains the instruction: the highest
+        log p(instruction | program) under a reviewer prompt (Coder-Reviewer reranking, Zhang et al. 2022). The
+        1.5B writer's greedy program often tests something the instruction never asked (`is_flying(obj)` for
+        "they knock everything flying ... anything that would smash"); a program that tests what was asked makes
+        the instruction more likely. A backend that cannot sample or score whole replies keeps the greedy
+        program. Nothing has run yet, so choosing another program repeats no motion."""
+        llm = self.engine.llm
+        if not (supports(llm, Sampler) and supports(llm, ReplyScorer)):
+            return
+        candidates = {_code_of(self.result.program): self.result.program}
+        try:
+            for seed in range(1, RERANK_SAMPLES + 1):
+                completion = self._llm_call(lambda seed=seed: llm.sample(
+                    messages, max_tokens=PROGRAM_TOKENS, temperature=RERANK_TEMPERATURE, seed=seed))
+                self.result.prompt_tokens += completion.prompt_tokens
+                self.result.completion_tokens += completion.completion_tokens
+                program = extract_program(completion.text)
+                if program.strip() and len(program) <= self.engine.limits.max_program_chars:
+                    candidates.setdefault(_code_of(program), program)
+            if len(candidates) < 2:
+                self.emit("rerank", "generator", source=self.result.program,
+                          detail={"chosen": 0, "candidates": [{"program": self.result.program}],
+                                  "note": "every sampled program was the greedy one"})
+                return
+            scored = [(self._llm_call(lambda p=p: llm.reply_logprob(review_messages(p), self.question)), p)
+                      for p in candidates.values()]
+        except ScoresUnavailable:
+            return
+        chosen = max(range(len(scored)), key=lambda i: scored[i][0])  # the first best: greedy wins a tie
+        self.result.program = scored[chosen][1]
+        self.emit("rerank", "generator", source=self.result.program, detail={
+            "chosen": chosen, "candidates": [{"program": p, "review_logprob": round(v, 3)} for v, p in scored]})
 
     def _resolve_target(self, given: str, places: list[str]) -> str | None:
         """Which of `places` an unknown pick_place target means, decided by the model under a grammar of them

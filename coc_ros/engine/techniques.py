@@ -18,6 +18,7 @@ class Techniques:
     intent_check: bool = True  # a goal that asks the robot to act but made no motion is re-prompted, then failed
     memoize: bool = True  # the same pure helper call with the same arguments is answered once per run
     kind_shots: bool = True  # an instruction of a known kind (how many) gets the program writer shots of its kind
+    rerank: bool = True  # more programs are drawn and the one that best explains the instruction is run
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Techniques:

@@ -67,6 +67,25 @@ class ConstrainedDecoder(Protocol):
         ...
 
 
+@runtime_checkable
+class Sampler(Protocol):
+    """A backend that can also sample a reply (temperature > 0, seeded), for drawing alternative programs."""
+
+    def sample(self, messages: list[Message], *, max_tokens: int = 512, temperature: float = 0.7,
+               seed: int = 1) -> Completion:
+        """A sampled reply; the same messages, temperature and seed give the same text."""
+        ...
+
+
+@runtime_checkable
+class ReplyScorer(Protocol):
+    """A backend that can say how likely a whole given reply is: the sum of its tokens' log-probabilities."""
+
+    def reply_logprob(self, messages: list[Message], reply: str) -> float:
+        """log p(reply | messages). Raise ScoresUnavailable when this backend cannot score whole replies."""
+        ...
+
+
 def supports(llm: object, capability: type) -> bool:
     """Whether a backend offers an optional capability (a wrapper may hide or switch one off)."""
     if not isinstance(llm, capability):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import threading
 
-from coc_ros.llm.base import Completion, ConstrainedDecoder, LLMClient, Message, OptionScorer, supports
+from coc_ros.llm.base import (Completion, ConstrainedDecoder, LLMClient, Message, OptionScorer, ReplyScorer, Sampler,
+                              ScoresUnavailable, supports)
 
 
 class CachingLLM:
@@ -32,6 +33,35 @@ class CachingLLM:
         with self._lock:
             self._scores[key] = dict(scores)
         return scores
+
+    def reply_logprob(self, messages: list[Message], reply: str) -> float:
+        if not supports(self.inner, ReplyScorer):
+            raise ScoresUnavailable(f"the {self.inner.name} backend does not score whole replies")
+        key = json.dumps([messages, reply, "reply"], sort_keys=True)
+        with self._lock:
+            if key in self._scores:
+                self.hits += 1
+                return self._scores[key]["reply"]
+        value = self.inner.reply_logprob(messages, reply)
+        with self._lock:
+            self._scores[key] = {"reply": value}
+        return value
+
+    def sample(self, messages: list[Message], *, max_tokens: int = 512, temperature: float = 0.7,
+               seed: int = 1) -> Completion:
+        """Seeded, so as cacheable as a greedy reply: benchmark modes sharing the step draw the same programs."""
+        if not supports(self.inner, Sampler):
+            raise ScoresUnavailable(f"the {self.inner.name} backend does not sample")
+        key = json.dumps([messages, max_tokens, temperature, seed, "sample"], sort_keys=True)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self.hits += 1
+                return cached
+        completion = self.inner.sample(messages, max_tokens=max_tokens, temperature=temperature, seed=seed)
+        with self._lock:
+            self._cache[key] = completion
+        return completion
 
     def complete_choice(self, messages: list[Message], choices: list[str], *, many: bool = False,
                         max_tokens: int = 128) -> Completion:

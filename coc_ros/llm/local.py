@@ -132,17 +132,30 @@ class LocalLLM:
             if len(prompt) >= llm.n_ctx():
                 raise LLMError(f"prompt of {len(prompt)} tokens exceeds the context window ({llm.n_ctx()})")
             first = self._eval_prompt(llm, prompt)
-            scores: dict[str, float] = {}
-            for option in options:
-                tokens = llm.tokenize(option.encode("utf-8"), add_bos=False, special=False)
-                if not tokens:
-                    raise LLMError(f"option {option!r} has no tokens")
-                total = float(first[tokens[0]])
-                for i in range(1, len(tokens)):
-                    logprobs = self._eval_prompt(llm, prompt + tokens[:i])
-                    total += float(logprobs[tokens[i]])
-                scores[option] = total
-            return scores
+            return {option: self._continuation_logprob(llm, prompt, first, option) for option in options}
+
+    def _continuation_logprob(self, llm: Any, prompt: list[int], first: np.ndarray, text: str) -> float:
+        """log p(text | prompt), given the prompt's next-token log-probs: one single-token evaluation per token
+        after the first (the prompt stays in the KV cache)."""
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        if not tokens:
+            raise LLMError(f"option {text!r} has no tokens")
+        if len(prompt) + len(tokens) >= llm.n_ctx():
+            raise LLMError(f"prompt and reply of {len(prompt) + len(tokens)} tokens exceed the context window")
+        total = float(first[tokens[0]])
+        for i in range(1, len(tokens)):
+            total += float(self._eval_prompt(llm, prompt + tokens[:i])[tokens[i]])
+        return total
+
+    def reply_logprob(self, messages: list[Message], reply: str) -> float:
+        """log p(reply | messages) over the reply's tokens (e.g. how well a program explains an instruction)."""
+        with self._lock:
+            llm = self._slot(messages)
+            self._warm_prefix(llm, messages)
+            prompt = llm.tokenize(self._prompt_text(llm, messages).encode("utf-8"), add_bos=False, special=True)
+            if len(prompt) >= llm.n_ctx():
+                raise LLMError(f"prompt of {len(prompt)} tokens exceeds the context window ({llm.n_ctx()})")
+            return self._continuation_logprob(llm, prompt, self._eval_prompt(llm, prompt), reply)
 
     def complete_choice(self, messages: list[Message], choices: list[str], *, many: bool = False,
                         max_tokens: int = 128) -> Completion:
@@ -163,6 +176,19 @@ class LocalLLM:
                           completion_tokens=usage.get("completion_tokens", 0), seconds=time.monotonic() - started)
 
     def complete(self, messages: list[Message], *, max_tokens: int = 512, stop: list[str] | None = None) -> Completion:
+        return self._chat(messages, max_tokens=max_tokens, stop=stop, temperature=0.0, seed=None)
+
+    def sample(self, messages: list[Message], *, max_tokens: int = 512, temperature: float = 0.7,
+               seed: int = 1) -> Completion:
+        """A sampled reply (top-k 40, top-p 0.95): seeded, so a run can be reproduced."""
+        if temperature <= 0:
+            raise ValueError("sample needs a temperature > 0 (complete() is the greedy reply)")
+        return self._chat(messages, max_tokens=max_tokens, stop=None, temperature=temperature, seed=seed)
+
+    def _chat(self, messages: list[Message], *, max_tokens: int, stop: list[str] | None, temperature: float,
+              seed: int | None) -> Completion:
+        sampling = ({"temperature": 0.0, "top_k": 1} if seed is None else
+                    {"temperature": temperature, "top_k": 40, "top_p": 0.95, "seed": seed})
         with self._lock:
             llm = self._slot(messages)
             if not self.cache_prompt:
@@ -172,8 +198,8 @@ class LocalLLM:
             started = time.monotonic()
             llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
             try:
-                out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0,
-                                                 top_k=1, stop=stop or [])
+                out = llm.create_chat_completion(messages=messages, max_tokens=max_tokens, stop=stop or [],
+                                                 **sampling)
             except ValueError as exc:  # e.g. prompt longer than the context window
                 raise LLMError(str(exc)) from None
             perf = llama_cpp.llama_perf_context(llm._ctx.ctx)

@@ -12,7 +12,7 @@ import json
 import threading
 from pathlib import Path
 
-from coc_ros.llm.base import DESCRIBE_SYSTEM, Completion, LLMError, Message
+from coc_ros.llm.base import DESCRIBE_SYSTEM, Completion, LLMError, Message, ScoresUnavailable
 
 
 class ScriptedLLM:
@@ -21,7 +21,7 @@ class ScriptedLLM:
     name = "scripted"
 
     def __init__(self, replies: list[str], scores: dict[str, dict[str, float]] | None = None,
-                 facts: dict[str, str] | None = None):
+                 facts: dict[str, str] | None = None, samples: list[str] | None = None):
         if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
             raise LLMError("a scripted LLM needs a JSON list of strings")
         if scores is not None and not (isinstance(scores, dict) and all(
@@ -30,13 +30,14 @@ class ScriptedLLM:
         self._replies = list(replies)
         self._scores = scores
         self._facts = dict(facts or {})
+        self._samples = list(samples) if samples is not None else None
         self._lock = threading.Lock()
         self.calls: list[list[Message]] = []
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedLLM:
         """A JSON list of replies, or {"replies": [...], "scores": {question: {option: log-prob}},
-        "facts": {description request: description}}."""
+        "facts": {description request: description}, "samples": [sampled replies]}."""
         p = Path(path)
         try:
             data = json.loads(p.read_text())
@@ -45,7 +46,7 @@ class ScriptedLLM:
         except json.JSONDecodeError as exc:
             raise LLMError(f"scripted replies file {p} is not JSON: {exc}") from None
         if isinstance(data, dict):
-            return cls(data.get("replies", []), data.get("scores"), data.get("facts"))
+            return cls(data.get("replies", []), data.get("scores"), data.get("facts"), data.get("samples"))
         return cls(data)
 
     @property
@@ -64,6 +65,23 @@ class ScriptedLLM:
         if missing:
             raise LLMError(f"scripted scores for {question!r} lack option(s) {missing}")
         return {o: float(table[o]) for o in options}
+
+    def reply_logprob(self, messages: list[Message], reply: str) -> float:
+        """The script's score for `reply` under the last message (`scores[last message][reply]`)."""
+        return self.score_options(messages, [reply])[reply]
+
+    def sample(self, messages: list[Message], *, max_tokens: int = 512, temperature: float = 0.7,
+               seed: int = 1) -> Completion:
+        """The next of `samples` (kept apart from the replies, so a script without them never loses a reply to a
+        draw); without samples this backend does not sample."""
+        with self._lock:
+            if self._samples is None:
+                raise ScoresUnavailable("this script lists no sampled replies")
+            self.calls.append(messages)
+            if not self._samples:
+                raise LLMError("scripted LLM ran out of sampled replies")
+            text = self._samples.pop(0)
+        return Completion(text=text, completion_tokens=len(text) // 4)
 
     def complete_choice(self, messages: list[Message], choices: list[str], *, many: bool = False,
                         max_tokens: int = 128) -> Completion:

@@ -1,0 +1,82 @@
+"""Would a yes/no helper be decided better from two prompts at once: with the object's description in front and
+without it? (README, "Decisions from two prompts"; an experiment.)
+
+The describe ablation showed the two prompts err on different objects: on the dev split, switching the description
+off fixed 6 tasks and broke 5. Averaging the two log-odds before calibration could keep what each gets right. This
+replays the yes/no groups the robot benchmark recorded: every distinct (scene, helper) group of coc-interweave records
+that asked about all of the scene's objects and maps to a scorer-only attribute (as `calibration_study.py replay`).
+The recorded raw log-odds are the with-description prompt; the model is asked the same question without the
+description here. Each way is calibrated as shipped (`debiased`) and scored per object against the scene.
+
+    .venv/bin/python scripts/ensemble_study.py docs/results runs/ensemble_study.json
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from coc_ros.bench.robot_decisions import attribute_of, scene_attributes, truth
+from coc_ros.engine.lmulator import debiased
+from coc_ros.engine.prompts import yes_no_messages
+from coc_ros.llm.factory import make_llm
+from coc_ros.sim.scene import load_scene
+
+
+def groups_of(results: Path) -> dict[tuple[str, str], dict]:
+    """(scene, helper) -> objects, recorded with-description raw log-odds and truths (first record wins)."""
+    groups: dict[tuple[str, str], dict] = {}
+    for path in sorted(results.glob("bench_robot*.json")):
+        records = json.loads(path.read_text()).get("results")
+        for r in records if isinstance(records, list) else []:
+            if r.get("mode") != "coc-interweave":
+                continue
+            scene = load_scene(r["scene"])
+            objects = [o.name for o in scene.objects]
+            asked: dict[str, dict[str, float]] = {}
+            for d in r.get("decisions") or []:
+                args = d.get("args") or []
+                if d.get("decision") == "bool" and isinstance(d.get("raw_logodds"), float) and len(args) == 1:
+                    asked.setdefault(d["helper"], {})[args[0]] = d["raw_logodds"]
+            for helper, by_object in asked.items():
+                attr = attribute_of(helper, scene_attributes(scene))
+                if attr is None or set(by_object) != set(objects) or (r["scene"], helper) in groups:
+                    continue
+                groups[(r["scene"], helper)] = {"split": r.get("split"), "objects": objects,
+                                                "desc": [by_object[o] for o in objects],
+                                                "truth": [truth(scene, o, attr) for o in objects]}
+    return groups
+
+
+def main(results: Path, out: Path) -> None:
+    llm = make_llm("local")
+    groups = groups_of(results)
+    done = json.loads(out.read_text()) if out.exists() else {}
+    started = time.time()
+    for (scene, helper), g in groups.items():
+        key = f"{scene}|{helper}"
+        if key not in done:
+            g["plain"] = []
+            for o in g["objects"]:
+                s = llm.score_options(yes_no_messages("", helper, [o], ""), ["Yes", "No"])
+                g["plain"].append(s["Yes"] - s["No"])
+            done[key] = g
+            out.write_text(json.dumps(done))
+    print(f"{len(done)} groups, {time.time() - started:.0f} s")
+    ways = {"with description (shipped)": lambda g: g["desc"], "without": lambda g: g["plain"],
+            "mean of both": lambda g: [(a + b) / 2 for a, b in zip(g["desc"], g["plain"])]}
+    for name, fn in ways.items():
+        right = scored = all_right = 0
+        for g in done.values():
+            v = fn(g)
+            cal = [debiased(x, v) for x in v]
+            hits = [(c > 0) == t for c, t in zip(cal, g["truth"]) if t is not None]
+            right += sum(hits)
+            scored += len(hits)
+            all_right += all(hits)
+        print(f"  {name:28} {right}/{scored} = {right / scored:.3f}   groups all right {all_right}/{len(done)}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
