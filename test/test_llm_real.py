@@ -62,6 +62,24 @@ def test_local_yes_no_decision_from_log_odds_and_grammar_names(local_llm):
     assert eval(reply.text, {"__builtins__": {}}) in names
 
 
+def test_local_sampling_is_seeded_and_the_reviewer_prefers_the_program_that_does_what_was_asked(local_llm):
+    """The two capabilities behind reranking, on the real model: a draw is reproducible from its seed and leaves
+    greedy replies as they were; log p(instruction | program) is higher for the program that carries it out."""
+    from coc_ros.engine.prompts import review_messages
+
+    messages = [{"role": "user", "content": "Name one fruit."}]
+    greedy = local_llm.complete(messages, max_tokens=12).text
+    first = local_llm.sample(messages, max_tokens=12, temperature=1.0, seed=7).text
+    assert local_llm.sample(messages, max_tokens=12, temperature=1.0, seed=7).text == first
+    assert local_llm.complete(messages, max_tokens=12).text == greedy
+    instruction = "Put the bread in the box."
+    bread = "for obj in detect_objects():\n    if obj == 'bread':\n        pick_place(obj, 'box')\n"
+    ham = "for obj in detect_objects():\n    if obj == 'ham':\n        pick_place(obj, 'trash_bin')\n"
+    right = local_llm.reply_logprob(review_messages(bread), instruction)
+    wrong = local_llm.reply_logprob(review_messages(ham), instruction)
+    assert right < 0 and right > wrong
+
+
 def test_local_lmulator_describes_detected_objects_before_deciding(local_llm):
     """Generated knowledge on the real model: a detected object is described in the model's own words, the
     description is in the decision's trace detail, and it is asked once however many decisions use it."""

@@ -36,6 +36,9 @@ def without_comments(program: str) -> str:
         except (tokenize.TokenError, IndentationError, SyntaxError):
             kept.append(line.rstrip())
             continue
+        if any(t.type == tokenize.ERRORTOKEN for t in tokens):  # a stray quote: where a comment starts is unsure
+            kept.append(line.rstrip())
+            continue
         comment = next((t for t in tokens if t.type == tokenize.COMMENT), None)
         text = line[:comment.start[1]] if comment else line
         if text.strip():

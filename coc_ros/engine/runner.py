@@ -426,11 +426,15 @@ class _Run:
         seen = self.engine.robot.seen()
         colours, labels = {d.color for d in seen if d.color}, {d.class_id for d in seen if d.class_id}
         # Pseudo-code lines are markers in the parsed tree; every other line keeps its text and offsets, so edits
-        # made from the tree apply to the program as written.
-        self._rewritten(*respelled(self.result.program, parse_program(self.result.program).tree, colours), "spelling")
-        self._rewritten(*as_helpers(self.result.program, parse_program(self.result.program).tree, colours, labels),
-                        "helper")
-        problems = impossible_comparisons(parse_program(self.result.program).tree, colours, labels)
+        # made from the tree apply to the program as written. The program is parsed again only after an edit.
+        tree = parse_program(self.result.program).tree
+        for check, by in ((lambda p, t: respelled(p, t, colours), "spelling"),
+                          (lambda p, t: as_helpers(p, t, colours, labels), "helper")):
+            program, records = check(self.result.program, tree)
+            if records:
+                self._rewritten(program, records, by)
+                tree = parse_program(self.result.program).tree
+        problems = impossible_comparisons(tree, colours, labels)
         if problems:
             raise ProgramError("; ".join(problems))
 

@@ -87,7 +87,9 @@ class ReplyScorer(Protocol):
 
 
 def supports(llm: object, capability: type) -> bool:
-    """Whether a backend offers an optional capability (a wrapper may hide or switch one off)."""
+    """Whether a backend offers an optional capability: it has the methods, and unless it says otherwise through
+    `offers(capability)` (a wrapper passes on what it wraps; a script offers what it was given), it works."""
     if not isinstance(llm, capability):
         return False
-    return bool(getattr(llm, "capabilities_enabled", True))
+    offers = getattr(llm, "offers", None)
+    return bool(offers(capability)) if callable(offers) else True

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
-from coc_ros.llm.base import (Completion, ConstrainedDecoder, LLMClient, Message, OptionScorer, ReplyScorer, Sampler,
-                              ScoresUnavailable, supports)
+from coc_ros.llm.base import Completion, LLMClient, Message, ReplyScorer, Sampler, ScoresUnavailable, supports
 
 
 class CachingLLM:
@@ -18,10 +17,9 @@ class CachingLLM:
         self.hits = 0
         self._scores: dict[str, dict[str, float]] = {}
 
-    @property
-    def capabilities_enabled(self) -> bool:
-        """Offer scoring/constrained decoding exactly when the wrapped backend does."""
-        return supports(self.inner, OptionScorer) or supports(self.inner, ConstrainedDecoder)
+    def offers(self, capability: type) -> bool:
+        """Exactly what the wrapped backend offers."""
+        return supports(self.inner, capability)
 
     def score_options(self, messages: list[Message], options: list[str]) -> dict[str, float]:
         key = json.dumps([messages, options], sort_keys=True)

@@ -12,7 +12,7 @@ import json
 import threading
 from pathlib import Path
 
-from coc_ros.llm.base import DESCRIBE_SYSTEM, Completion, LLMError, Message, ScoresUnavailable
+from coc_ros.llm.base import DESCRIBE_SYSTEM, Completion, LLMError, Message, Sampler, ScoresUnavailable
 
 
 class ScriptedLLM:
@@ -49,10 +49,10 @@ class ScriptedLLM:
             return cls(data.get("replies", []), data.get("scores"), data.get("facts"), data.get("samples"))
         return cls(data)
 
-    @property
-    def capabilities_enabled(self) -> bool:
-        """Scored and constrained decisions only when the script provides scores; else everything is free text."""
-        return self._scores is not None
+    def offers(self, capability: type) -> bool:
+        """Sampling only when the script lists samples; scored and constrained decisions only when it provides
+        scores (else everything is free text)."""
+        return self._samples is not None if capability is Sampler else self._scores is not None
 
     def score_options(self, messages: list[Message], options: list[str]) -> dict[str, float]:
         question = messages[-1]["content"] if messages else ""
