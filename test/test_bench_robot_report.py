@@ -112,6 +112,10 @@ def test_report_prints_every_split():
 def test_rows():
     assert Row.parse("coc-interweave -calibrate").techniques.calibrate is False
     assert Row.parse("direct").name == "direct"
-    for bad in ("coc-python -grammar", "coc-interweave -nope", "cot"):
+    assert Row.parse("coc-interweave").techniques.rerank is False  # opt-in: off unless the row switches it on
+    added = Row.parse("coc-interweave +rerank")
+    assert added.name == "coc-interweave +rerank" and added.techniques.rerank and added.techniques.calibrate
+    for bad in ("coc-python -grammar", "coc-interweave -nope", "cot", "coc-interweave +calibrate",
+                "coc-python +rerank", "coc-interweave -rerank"):
         with pytest.raises(ValueError):
             Row.parse(bad)

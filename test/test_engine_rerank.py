@@ -37,7 +37,7 @@ def run(greedy: str, samples: list[str] | None, scores: dict, *, mode: Mode = Mo
     backend = FakeSkillBackend(objects={"ham": "table", "bread": "table", "apple": "table"}, containers=("box",),
                                motion_s=0.0)
     engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=techniques or Techniques(intent_check=False))
+                    techniques=techniques or Techniques(intent_check=False, rerank=True))
     return engine.run(INSTRUCTION, mode), backend, llm
 
 
@@ -81,6 +81,8 @@ def test_rerank_off_and_the_python_baseline_run_the_greedy_program():
     off, backend, llm = run(HAM, [BREAD, APPLE], scores, techniques=Techniques(intent_check=False, rerank=False))
     assert off.program == HAM and backend.world_state()["ham"] == "box" and llm.remaining == 0
     python, backend, _ = run(HAM, [BREAD, APPLE], scores, mode=Mode.COC_PYTHON)
+    default, backend, _ = run(HAM, [BREAD, APPLE], scores, techniques=Techniques(intent_check=False))
+    assert default.program == HAM and not any(e.kind == "rerank" for e in default.trace)  # opt-in
     assert python.program == HAM and backend.world_state()["ham"] == "box"
 
 
@@ -90,7 +92,7 @@ def test_a_chosen_program_that_fails_goes_to_repair_like_any_other():
                       samples=[fenced(bad), fenced(HAM)])
     backend = FakeSkillBackend(objects={"ham": "table", "bread": "table"}, containers=("box",), motion_s=0.0)
     result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False, grammar=False)).run(INSTRUCTION)
+                    techniques=Techniques(intent_check=False, grammar=False, rerank=True)).run(INSTRUCTION)
     assert result.success, result.error
     kinds = [e.kind for e in result.trace]
     assert kinds.index("rerank") < kinds.index("repair")

@@ -35,7 +35,8 @@ from coc_ros.robot.api import RobotAPI, SafetyConfig
 from coc_ros.robot.backend import SkillError
 
 MODES = ["coc-interweave", "coc-python", "direct"]
-ABLATIONS = ["calibrate", "gap_threshold", "describe", "grammar", "repair", "intent_check", "kind_shots", "rerank"]
+ABLATIONS = ["calibrate", "gap_threshold", "describe", "grammar", "repair", "intent_check", "kind_shots"]
+OPT_IN = ["rerank"]  # techniques off by default, measured by switching them on
 ORACLE_DECISIONS = "oracle_decisions"  # diagnostic row: the model writes the program, the scene answers yes/no
 DIRECT_SYSTEM = ("You control a robot arm. Given the objects on the table, the places and an instruction, reply "
                  "with ONLY a Python list of (object, target) pairs: the pick_place actions to carry out, in order, "
@@ -50,25 +51,33 @@ class Row:
     mode: str
     ablation: str = ""
     oracle_decisions: bool = False  # diagnostic: yes/no decisions from the scene's attributes (OracleDecisions)
+    added: str = ""  # an opt-in technique switched on
 
     @property
     def name(self) -> str:
         if self.oracle_decisions:
             return f"{self.mode} +{ORACLE_DECISIONS}"
+        if self.added:
+            return f"{self.mode} +{self.added}"
         return f"{self.mode} -{self.ablation}" if self.ablation else self.mode
 
     @property
     def techniques(self) -> Techniques:
+        if self.added:
+            return dataclasses.replace(Techniques(), **{self.added: True})
         return Techniques().without(self.ablation) if self.ablation else Techniques()
 
     @classmethod
     def parse(cls, name: str) -> Row:
         if name == f"coc-interweave +{ORACLE_DECISIONS}":
             return cls("coc-interweave", oracle_decisions=True)
+        if name in [f"coc-interweave +{t}" for t in OPT_IN]:
+            return cls("coc-interweave", added=name.partition(" +")[2])
         mode, _, ablation = name.partition(" -")
         if mode not in MODES or (ablation and (ablation not in ABLATIONS or mode != "coc-interweave")):
             raise ValueError(f"unknown row {name!r}: a mode among {MODES}, 'coc-interweave -X' with X among "
-                             f"{ABLATIONS}, or 'coc-interweave +{ORACLE_DECISIONS}'")
+                             f"{ABLATIONS}, 'coc-interweave +X' with X among {OPT_IN}, or "
+                             f"'coc-interweave +{ORACLE_DECISIONS}'")
         return cls(mode, ablation)
 
 
