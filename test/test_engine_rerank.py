@@ -121,3 +121,23 @@ def test_scripted_and_caching_backends_offer_sampling_only_where_it_exists():
     assert cached.sample(messages, seed=1).text == "one"  # seeded: the same draw from the cache
     assert cached.sample(messages, seed=2).text == "two"
     assert not supports(CachingLLM(plain), Sampler)
+
+
+def test_the_caching_wrapper_offers_only_what_its_backend_has():
+    """An OpenAI-compatible server scores options but has no grammar decoding: wrapped for the benchmark's cache,
+    it must not look like it has (the wrapper used to offer every capability once its backend had any)."""
+    from coc_ros.llm.base import ConstrainedDecoder, OptionScorer
+
+    class ScoresOnly:
+        name = "scores-only"
+
+        def complete(self, messages, *, max_tokens=512, stop=None):
+            raise AssertionError("not called")
+
+        def score_options(self, messages, options):
+            return {o: -1.0 for o in options}
+
+    cached = CachingLLM(ScoresOnly())
+    assert supports(cached, OptionScorer)
+    assert not supports(cached, ConstrainedDecoder) and not supports(cached, Sampler)
+    assert not supports(cached, ReplyScorer)

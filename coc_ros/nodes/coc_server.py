@@ -18,8 +18,8 @@ Action /coc/execute (coc_ros/action/ExecuteInstruction):
   `approve_timeout_s`; a rejection, no approver or no answer in time rejects the motion, which the program sees
   as a RobotError ("rejected: ...") and which ends the run with that error unless the program catches it.
 - Parameters: the engine limits (max_statements, max_lm_calls, max_seconds) default to coc_ros.core.types.Limits;
-  `techniques` is a JSON object of coc_ros.engine.techniques.Techniques switches (all on when empty); see
-  config/coc_ros.yaml for all of them.
+  `techniques` is a JSON object of coc_ros.engine.techniques.Techniques switches (defaults when empty: all on but
+  the opt-in rerank); see config/coc_ros.yaml for all of them.
 - Bags: the recorder writes <bag_dir>/<run_id> for each run and acknowledges on /coc/recorder/closed; the server
   waits for that (recorder_close_timeout_s) before returning, so the bag is complete when the client has the
   result. result.bag_path is empty when recording is off or the recorder did not acknowledge.
