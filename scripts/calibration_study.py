@@ -20,7 +20,7 @@ import itertools
 import json
 import statistics
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 CONTENT_FREE = ["N/A", "object", "something", "item"]
@@ -95,15 +95,17 @@ def analyze(path: Path) -> None:
                                               for b in ("all", "lo", "mid", "hi") if (name, b) in tally))
 
 
-def replay(results: Path) -> None:
+def recorded_groups(results: Path) -> Iterator[tuple[dict, str, list[str], dict[str, float], list[bool | None]]]:
+    """(record, helper, the scene's objects, raw log-odds by object, truths) for every yes/no helper a
+    coc-interweave record of the robot benchmark asked about all of its scene's objects, where the helper maps to a
+    scorer-only attribute (ablation and oracle rows decide otherwise or not at all)."""
     from coc_ros.bench.robot_decisions import attribute_of, scene_attributes, truth
     from coc_ros.sim.scene import load_scene
 
-    groups: dict[tuple, list[tuple[float, bool | None]]] = {}
     for path in sorted(results.glob("bench_robot*.json")):
         records = json.loads(path.read_text()).get("results")
         for r in records if isinstance(records, list) else []:
-            if r.get("mode") != "coc-interweave":  # ablation and oracle rows decide otherwise or not at all
+            if r.get("mode") != "coc-interweave":
                 continue
             scene = load_scene(r["scene"])
             objects = [o.name for o in scene.objects]
@@ -114,10 +116,15 @@ def replay(results: Path) -> None:
                     asked.setdefault(d["helper"], {})[args[0]] = d["raw_logodds"]
             for helper, by_object in asked.items():
                 attr = attribute_of(helper, scene_attributes(scene))
-                if attr is None or set(by_object) != set(objects):
-                    continue
-                key = (r["scene"], helper, tuple(round(by_object[o], 2) for o in objects))
-                groups[key] = [(by_object[o], truth(scene, o, attr)) for o in objects]
+                if attr is not None and set(by_object) == set(objects):
+                    yield r, helper, objects, by_object, [truth(scene, o, attr) for o in objects]
+
+
+def replay(results: Path) -> None:
+    groups: dict[tuple, list[tuple[float, bool | None]]] = {}
+    for r, helper, objects, by_object, truths in recorded_groups(results):
+        key = (r["scene"], helper, tuple(round(by_object[o], 2) for o in objects))
+        groups[key] = [(by_object[o], t) for o, t in zip(objects, truths)]
     print(f"{len(groups)} distinct scene x helper groups from the robot records")
     for name, fn in calibrations(float("nan")).items():
         if "content-free" in name:

@@ -8,7 +8,7 @@ that asked about all of the scene's objects and maps to a scorer-only attribute 
 The recorded raw log-odds are the with-description prompt; the model is asked the same question without the
 description here. Each way is calibrated as shipped (`debiased`) and scored per object against the scene.
 
-    .venv/bin/python scripts/ensemble_study.py docs/results runs/ensemble_study.json
+    .venv/bin/python scripts/ensemble_study.py docs/results runs/ensemble_study.json barn   # barn: still unseen
 """
 from __future__ import annotations
 
@@ -17,41 +17,27 @@ import sys
 import time
 from pathlib import Path
 
-from coc_ros.bench.robot_decisions import attribute_of, scene_attributes, truth
+from calibration_study import recorded_groups
 from coc_ros.engine.lmulator import debiased
 from coc_ros.engine.prompts import yes_no_messages
 from coc_ros.llm.factory import make_llm
-from coc_ros.sim.scene import load_scene
 
 
-def groups_of(results: Path) -> dict[tuple[str, str], dict]:
-    """(scene, helper) -> objects, recorded with-description raw log-odds and truths (first record wins)."""
+def groups_of(results: Path, left_out: set[str]) -> dict[tuple[str, str], dict]:
+    """(scene, helper) -> objects, recorded with-description raw log-odds and truths (first record wins); records
+    of the splits left out (unseen ones) are not read."""
     groups: dict[tuple[str, str], dict] = {}
-    for path in sorted(results.glob("bench_robot*.json")):
-        records = json.loads(path.read_text()).get("results")
-        for r in records if isinstance(records, list) else []:
-            if r.get("mode") != "coc-interweave":
-                continue
-            scene = load_scene(r["scene"])
-            objects = [o.name for o in scene.objects]
-            asked: dict[str, dict[str, float]] = {}
-            for d in r.get("decisions") or []:
-                args = d.get("args") or []
-                if d.get("decision") == "bool" and isinstance(d.get("raw_logodds"), float) and len(args) == 1:
-                    asked.setdefault(d["helper"], {})[args[0]] = d["raw_logodds"]
-            for helper, by_object in asked.items():
-                attr = attribute_of(helper, scene_attributes(scene))
-                if attr is None or set(by_object) != set(objects) or (r["scene"], helper) in groups:
-                    continue
-                groups[(r["scene"], helper)] = {"split": r.get("split"), "objects": objects,
-                                                "desc": [by_object[o] for o in objects],
-                                                "truth": [truth(scene, o, attr) for o in objects]}
+    for r, helper, objects, by_object, truths in recorded_groups(results):
+        if r.get("split") in left_out:
+            continue
+        groups.setdefault((r["scene"], helper), {"split": r.get("split"), "objects": objects,
+                                                 "desc": [by_object[o] for o in objects], "truth": truths})
     return groups
 
 
-def main(results: Path, out: Path) -> None:
+def main(results: Path, out: Path, left_out: set[str]) -> None:
     llm = make_llm("local")
-    groups = groups_of(results)
+    groups = groups_of(results, left_out)
     done = json.loads(out.read_text()) if out.exists() else {}
     started = time.time()
     for (scene, helper), g in groups.items():
@@ -79,4 +65,4 @@ def main(results: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), set(sys.argv[3].split(",")) if len(sys.argv) > 3 else set())

@@ -132,30 +132,25 @@ class LocalLLM:
             if len(prompt) >= llm.n_ctx():
                 raise LLMError(f"prompt of {len(prompt)} tokens exceeds the context window ({llm.n_ctx()})")
             first = self._eval_prompt(llm, prompt)
-            return {option: self._continuation_logprob(llm, prompt, first, option) for option in options}
-
-    def _continuation_logprob(self, llm: Any, prompt: list[int], first: np.ndarray, text: str) -> float:
-        """log p(text | prompt), given the prompt's next-token log-probs: one single-token evaluation per token
-        after the first (the prompt stays in the KV cache)."""
-        tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
-        if not tokens:
-            raise LLMError(f"option {text!r} has no tokens")
-        if len(prompt) + len(tokens) >= llm.n_ctx():
-            raise LLMError(f"prompt and reply of {len(prompt) + len(tokens)} tokens exceed the context window")
-        total = float(first[tokens[0]])
-        for i in range(1, len(tokens)):
-            total += float(self._eval_prompt(llm, prompt + tokens[:i])[tokens[i]])
-        return total
+            scores: dict[str, float] = {}
+            for option in options:
+                tokens = llm.tokenize(option.encode("utf-8"), add_bos=False, special=False)
+                if not tokens:
+                    raise LLMError(f"option {option!r} has no tokens")
+                if len(prompt) + len(tokens) >= llm.n_ctx():
+                    raise LLMError(f"prompt and option of {len(prompt) + len(tokens)} tokens exceed the context "
+                                   f"window ({llm.n_ctx()})")
+                total = float(first[tokens[0]])
+                for i in range(1, len(tokens)):
+                    logprobs = self._eval_prompt(llm, prompt + tokens[:i])
+                    total += float(logprobs[tokens[i]])
+                scores[option] = total
+            return scores
 
     def reply_logprob(self, messages: list[Message], reply: str) -> float:
-        """log p(reply | messages) over the reply's tokens (e.g. how well a program explains an instruction)."""
-        with self._lock:
-            llm = self._slot(messages)
-            self._warm_prefix(llm, messages)
-            prompt = llm.tokenize(self._prompt_text(llm, messages).encode("utf-8"), add_bos=False, special=True)
-            if len(prompt) >= llm.n_ctx():
-                raise LLMError(f"prompt of {len(prompt)} tokens exceeds the context window ({llm.n_ctx()})")
-            return self._continuation_logprob(llm, prompt, self._eval_prompt(llm, prompt), reply)
+        """log p(reply | messages) over all the reply's tokens (how well a program explains an instruction): here
+        an option score is already a whole-sequence score, unlike a server's first-token top_logprobs."""
+        return self.score_options(messages, [reply])[reply]
 
     def complete_choice(self, messages: list[Message], choices: list[str], *, many: bool = False,
                         max_tokens: int = 128) -> Completion:
