@@ -364,7 +364,9 @@ class _Run:
         1.5B writer's greedy program often tests something the instruction never asked (`is_flying(obj)` for
         "they knock everything flying ... anything that would smash"); a program that tests what was asked makes
         the instruction more likely. A backend that cannot sample or score whole replies keeps the greedy
-        program. Nothing has run yet, so choosing another program repeats no motion."""
+        program. Nothing has run yet, so choosing another program repeats no motion. Opt-in: with the 1.5B model
+        the reviewer also rewards programs that restate more of the instruction (a hard-coded recipe list, one more
+        helper to decide), and on the dev split it was no gain at twice the time (README, twelfth session)."""
         llm = self.engine.llm
         if not (supports(llm, Sampler) and supports(llm, ReplyScorer)):
             return
