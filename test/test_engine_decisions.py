@@ -540,7 +540,7 @@ def test_each_detected_object_is_described_once_and_the_description_precedes_the
     llm = ScriptedLLM([fenced(program), fenced(program)], scores, facts=described(facts))
     backend = FakeSkillBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
     engine = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(intent_check=False))
+                    techniques=Techniques(intent_check=False, both_prompts=False))
     first = engine.run("which food is vegan?")
     assert first.success, first.error
     assert first.answer == ["bread", "apple"]
@@ -551,6 +551,27 @@ def test_each_detected_object_is_described_once_and_the_description_precedes_the
     second = engine.run("which food is vegan?")  # the same objects in the next goal: no new descriptions
     assert second.answer == ["bread", "apple"]
     assert len([m for m in llm.calls if m[0]["content"].startswith("You describe")]) == 4
+
+
+def test_both_prompts_decide_from_the_mean_of_the_described_and_the_bare_question():
+    facts = {"ham": "Ham is cured pork meat.", "bread": "Bread is baked wheat dough.",
+             "apple": "An apple is a fruit.", "cheese": "Cheese is made from milk."}
+    # With the description the model is sure about ham and unsure about bread; bare, the other way round.
+    scores = {f"{facts[o]}\n{helper_question('is_vegan', [o])}": {"Yes": lo, "No": 0.0}
+              for o, lo in {"ham": -4.0, "bread": 0.5, "apple": 2.0, "cheese": -1.0}.items()}
+    scores.update(yes_no({"ham": 1.0, "bread": 1.5, "apple": 1.0, "cheese": -2.0}))
+    program = "answer = [obj for obj in detect_objects() if is_vegan(obj)]"
+    llm = ScriptedLLM([fenced(program)], scores, facts=described(facts))
+    backend = FakeSkillBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(intent_check=False)).run("which food is vegan?")
+    assert result.success, result.error
+    assert result.answer == ["bread", "apple"]  # means: ham -1.5, bread 1.0, apple 1.5, cheese -1.5 (mean < 0: raw)
+    assert {c["args"][0]: c["raw_logodds"] for c in lm_calls(result)} == {
+        "ham": -1.5, "bread": 1.0, "apple": 1.5, "cheese": -1.5}
+    asked = [m[-1]["content"] for m in llm.calls if not m[0]["content"].startswith("You describe")]
+    bare = helper_question("is_vegan", ["ham"])
+    assert bare in asked and f"{facts['ham']}\n{bare}" in asked
 
 
 def test_describe_off_asks_the_bare_question():

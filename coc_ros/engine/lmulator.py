@@ -202,10 +202,18 @@ class LMulator:
     def _decide_bool(self, request: SimRequest, hints: dict[str, Any]) -> SimReply:
         helper, args = hints.get("helper", ""), list(hints.get("args") or [])
 
-        def logodds(call_args: list[Any]) -> float:
-            messages = yes_no_messages(request.question, helper, call_args, self._fact(hints, call_args[0]))
+        def asked(call_args: list[Any], fact: str) -> float:
+            messages = yes_no_messages(request.question, helper, call_args, fact)
             scores = self._scored(request.run_id, "bool", messages, ["Yes", "No"])
             return scores["Yes"] - scores["No"]
+
+        def logodds(call_args: list[Any]) -> float:
+            """With the object's description in front, or the mean of that and the bare question: the two
+            prompts err on different objects (measured in prompts.py, next to BOTH_PROMPTS_NOTE)."""
+            fact = self._fact(hints, call_args[0])
+            if not fact or not hints.get("both_prompts", True):
+                return asked(call_args, fact)
+            return (asked(call_args, fact) + asked(call_args, "")) / 2
 
         if named_as(helper, args):
             return self._reply("True", {"decision": "bool", "helper": helper, "args": args, "named": True},

@@ -631,6 +631,7 @@ class _Run:
         hints["calibrate"] = techniques.calibrate
         hints["gap_threshold"] = techniques.gap_threshold
         hints["describe"] = techniques.describe
+        hints["both_prompts"] = techniques.both_prompts
         hints["grammar"] = techniques.grammar
         robot = self.engine.robot
         if robot is None:

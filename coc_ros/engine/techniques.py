@@ -14,6 +14,7 @@ class Techniques:
     calibrate: bool = True  # truth-valued helpers decided from calibrated True/False log-odds, not free text
     gap_threshold: bool = True  # a yes-biased scene is split at the widest gap in the model's beliefs, not their mean
     describe: bool = True  # the model says what each detected object is before it decides anything about it
+    both_prompts: bool = True  # a yes/no is the mean log-odds with and without that description in front
     grammar: bool = True  # helpers whose value must be a known name are decoded under a grammar of those names
     repair: bool = True  # grounding of robot arguments + re-prompting the program writer on a robot error
     intent_check: bool = True  # a goal that asks the robot to act but made no motion is re-prompted, then failed
