@@ -3,12 +3,12 @@
 Step 1 (`collect`, ~5 min alone on 2 cores with the local model): the raw Yes-vs-No log-odds of every question of
 the decision tuning set (coc_ros/bench/data/decision_tuning.yaml: objects in no benchmark scene), with and without
 the object's description, plus the log-odds of content-free inputs ('N/A', 'object', 'something', 'item') per
-helper. Step 2 (`analyze`, instant): every subset of 4..8 objects of a group is a simulated scene; each
-calibration decides its questions, and accuracy is reported overall and by the scene's share of positives
-(lo <= 25 %, hi >= 60 %). `replay` (instant) decides the yes/no questions the robot benchmark recorded instead:
-every distinct (scene, helper, raw log-odds) group in the committed records that asked about all of the scene's
-objects, scored against the scene's scorer-only attributes (calibrations that need content-free scores are left
-out: the records have none).
+helper. Step 2 (`analyze`, instant): every subset of 4..8 objects of a group is a simulated scene; each calibration
+decides its questions from the log-odds with the description, without it, and the mean of both, and accuracy is
+reported overall and by the scene's share of positives (lo <= 25 %, hi >= 60 %). `replay` (instant) decides the
+yes/no questions the robot benchmark recorded instead: every distinct (scene, helper, raw log-odds) group in the
+committed records that asked about all of the scene's objects, scored against the scene's scorer-only attributes
+(calibrations that need content-free scores are left out: the records have none).
 
     .venv/bin/python scripts/calibration_study.py collect runs/calibration_study.json
     .venv/bin/python scripts/calibration_study.py analyze runs/calibration_study.json
@@ -71,7 +71,11 @@ def calibrations(cf: float) -> dict[str, Callable[[list[float]], list[float]]]:
 
 def analyze(path: Path) -> None:
     data = json.loads(path.read_text())
-    for key in ("desc", "plain"):
+    for questions in data["groups"]:
+        for rows in questions.values():
+            for r in rows:
+                r["mean"] = (r["desc"] + r["plain"]) / 2  # the two prompts together (technique both_prompts)
+    for key in ("desc", "plain", "mean"):
         tally: dict[tuple[str, str], list[int]] = {}
         for questions in data["groups"]:
             for helper, rows in questions.items():
@@ -89,7 +93,8 @@ def analyze(path: Path) -> None:
                                 cell = tally.setdefault((name, b), [0, 0])
                                 cell[0] += right
                                 cell[1] += len(scored)
-        print(f"log-odds {'with' if key == 'desc' else 'without'} the description")
+        print({"desc": "log-odds with the description", "plain": "log-odds without the description",
+               "mean": "the mean of both"}[key])
         for name in calibrations(0.0):
             print(f"  {name:38}" + "  ".join(f"{b} {tally[(name, b)][0] / tally[(name, b)][1]:.3f}"
                                               for b in ("all", "lo", "mid", "hi") if (name, b) in tally))

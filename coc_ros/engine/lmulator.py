@@ -208,8 +208,9 @@ class LMulator:
             return scores["Yes"] - scores["No"]
 
         def logodds(call_args: list[Any]) -> float:
-            """With the object's description in front, or the mean of that and the bare question: the two
-            prompts err on different objects (measured in prompts.py, next to BOTH_PROMPTS_NOTE)."""
+            """The mean of the question with the object's description in front and the bare question (technique
+            both_prompts): the two err on different objects, and their mean decided more of the seen robot
+            records' (scene, helper) groups entirely right (scripts/ensemble_study.py; README, "Both prompts")."""
             fact = self._fact(hints, call_args[0])
             if not fact or not hints.get("both_prompts", True):
                 return asked(call_args, fact)
