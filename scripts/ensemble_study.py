@@ -1,14 +1,15 @@
 """Would a yes/no helper be decided better from two prompts at once: with the object's description in front and
-without it? (README, "Decisions from two prompts"; an experiment.)
+without it? (README, "Decisions from two prompts at once"; it led to the technique both_prompts.)
 
 The describe ablation showed the two prompts err on different objects: on the dev split, switching the description
 off fixed 6 tasks and broke 5. Averaging the two log-odds before calibration could keep what each gets right. This
 replays the yes/no groups the robot benchmark recorded: every distinct (scene, helper) group of coc-interweave records
 that asked about all of the scene's objects and maps to a scorer-only attribute (as `calibration_study.py replay`).
 The recorded raw log-odds are the with-description prompt; the model is asked the same question without the
-description here. Each way is calibrated as shipped (`debiased`) and scored per object against the scene.
+description here. Each way is calibrated as shipped (`debiased`) and scored per object against the scene. The
+output file keeps every group's log-odds; run again on it, the script asks the model nothing and prints the table.
 
-    .venv/bin/python scripts/ensemble_study.py docs/results runs/ensemble_study.json barn   # barn: still unseen
+    .venv/bin/python scripts/ensemble_study.py docs/results docs/results/ensemble_study.json barn   # barn: unseen
 """
 from __future__ import annotations
 
@@ -50,8 +51,8 @@ def main(results: Path, out: Path, left_out: set[str]) -> None:
             done[key] = g
             out.write_text(json.dumps(done))
     print(f"{len(done)} groups, {time.time() - started:.0f} s")
-    ways = {"with description (shipped)": lambda g: g["desc"], "without": lambda g: g["plain"],
-            "mean of both": lambda g: [(a + b) / 2 for a, b in zip(g["desc"], g["plain"])]}
+    ways = {"with description": lambda g: g["desc"], "without": lambda g: g["plain"],
+            "mean of both (shipped)": lambda g: [(a + b) / 2 for a, b in zip(g["desc"], g["plain"])]}
     for name, fn in ways.items():
         right = scored = all_right = 0
         for g in done.values():
