@@ -569,6 +569,8 @@ def test_both_prompts_decide_from_the_mean_of_the_described_and_the_bare_questio
     assert result.answer == ["bread", "apple"]  # means: ham -1.5, bread 1.0, apple 1.5, cheese -1.5 (mean < 0: raw)
     assert {c["args"][0]: c["raw_logodds"] for c in lm_calls(result)} == {
         "ham": -1.5, "bread": 1.0, "apple": 1.5, "cheese": -1.5}
+    ham = next(c for c in lm_calls(result) if c["args"] == ["ham"])
+    assert ham["prompt_logodds"] == {"described": -4.0, "bare": 1.0}  # the trace says which prompt carried it
     asked = [m[-1]["content"] for m in llm.calls if not m[0]["content"].startswith("You describe")]
     bare = helper_question("is_vegan", ["ham"])
     assert bare in asked and f"{facts['ham']}\n{bare}" in asked
@@ -585,7 +587,7 @@ def test_describe_off_asks_the_bare_question():
     assert result.success, result.error
     assert result.answer == ["bread", "apple"]
     assert not any(m[0]["content"].startswith("You describe") for m in llm.calls)
-    assert not any("fact" in c for c in lm_calls(result))
+    assert not any("fact" in c or "prompt_logodds" in c for c in lm_calls(result))
 
 
 # ------------------------------------------------------------------------------------- model-resolved targets

@@ -29,21 +29,21 @@ def extract_program(completion: str) -> str:
 def without_comments(program: str) -> str:
     """The program with its comments and blank lines removed; a line Python cannot tokenize (pseudo-code) is kept
     as written. Used where a program is judged by what it does, not by what its comments say."""
-    kept = []
-    for line in program.splitlines():
-        try:
-            tokens = list(tokenize.generate_tokens(io.StringIO(line + "\n").readline))
-        except (tokenize.TokenError, IndentationError, SyntaxError):
-            kept.append(line.rstrip())
-            continue
-        if any(t.type == tokenize.ERRORTOKEN for t in tokens):  # a stray quote: where a comment starts is unsure
-            kept.append(line.rstrip())
-            continue
-        comment = next((t for t in tokens if t.type == tokenize.COMMENT), None)
-        text = line[:comment.start[1]] if comment else line
-        if text.strip():
-            kept.append(text.rstrip())
+    kept = [code.rstrip() for code in map(_code_part, program.splitlines()) if code.strip()]
     return "\n".join(kept) + "\n" if kept else ""
+
+
+def _code_part(line: str) -> str:
+    """The line up to its comment; the whole line when Python cannot tokenize it (pseudo-code, or a stray quote),
+    because where its comment starts is then unsure."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line + "\n").readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return line
+    if any(t.type == tokenize.ERRORTOKEN for t in tokens):
+        return line
+    comment = next((t for t in tokens if t.type == tokenize.COMMENT), None)
+    return line[:comment.start[1]] if comment else line
 
 
 @dataclasses.dataclass

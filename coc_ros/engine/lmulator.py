@@ -207,25 +207,28 @@ class LMulator:
             scores = self._scored(request.run_id, "bool", messages, ["Yes", "No"])
             return scores["Yes"] - scores["No"]
 
-        def logodds(call_args: list[Any]) -> float:
+        def logodds(call_args: list[Any]) -> tuple[float, dict[str, float]]:
             """The mean of the question with the object's description in front and the bare question (technique
             both_prompts): the two err on different objects, and their mean decided more of the seen robot
-            records' (scene, helper) groups entirely right (scripts/ensemble_study.py; README, "Both prompts")."""
+            records' (scene, helper) groups entirely right (scripts/ensemble_study.py; README, "Both prompts").
+            Returned with each prompt's own log-odds, so the trace shows which of the two carried a decision."""
             fact = self._fact(hints, call_args[0])
             if not fact or not hints.get("both_prompts", True):
-                return asked(call_args, fact)
-            return (asked(call_args, fact) + asked(call_args, "")) / 2
+                return asked(call_args, fact), {}
+            described, bare = asked(call_args, fact), asked(call_args, "")
+            return (described + bare) / 2, {"described": round(described, 3), "bare": round(bare, 3)}
 
         if named_as(helper, args):
             return self._reply("True", {"decision": "bool", "helper": helper, "args": args, "named": True},
                                [{"role": "user", "content": request.expression}])
-        raw = logodds(args)
+        raw, parts = logodds(args)
         peers = self._peer_args(hints) if hints.get("calibrate", True) else []
         peers = [p for p in peers if not named_as(helper, p)]  # known already: they say nothing of the bias
-        value = debiased(raw, [logodds(p) for p in peers], gap=hints.get("gap_threshold", True))
+        value = debiased(raw, [logodds(p)[0] for p in peers], gap=hints.get("gap_threshold", True))
         fact = self._fact(hints, args[0]) if args else ""
         detail = {"decision": "bool", "helper": helper, "args": args, "raw_logodds": round(raw, 3),
-                  "logodds": round(value, 3), "calibrated": len(peers) >= MIN_PEERS, **({"fact": fact} if fact else {})}
+                  "logodds": round(value, 3), "calibrated": len(peers) >= MIN_PEERS, **({"fact": fact} if fact else {}),
+                  **({"prompt_logodds": parts} if parts else {})}
         return self._reply(repr(value > 0), detail, yes_no_messages(request.question, helper, args, fact))
 
     def _decide_choice(self, request: SimRequest, hints: dict[str, Any]) -> SimReply:

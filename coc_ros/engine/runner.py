@@ -430,12 +430,14 @@ class _Run:
         # Pseudo-code lines are markers in the parsed tree; every other line keeps its text and offsets, so edits
         # made from the tree apply to the program as written. The program is parsed again only after an edit.
         tree = parse_program(self.result.program).tree
-        for check, by in ((lambda p, t: respelled(p, t, colours), "spelling"),
-                          (lambda p, t: as_helpers(p, t, colours, labels), "helper")):
-            program, records = check(self.result.program, tree)
-            if records:
-                self._rewritten(program, records, by)
-                tree = parse_program(self.result.program).tree
+        program, records = respelled(self.result.program, tree, colours)
+        if records:
+            self._rewritten(program, records, "spelling")
+            tree = parse_program(self.result.program).tree
+        program, records = as_helpers(self.result.program, tree, colours, labels)
+        if records:
+            self._rewritten(program, records, "helper")
+            tree = parse_program(self.result.program).tree
         problems = impossible_comparisons(tree, colours, labels)
         if problems:
             raise ProgramError("; ".join(problems))
