@@ -126,6 +126,29 @@ def test_the_intent_reprompt_points_out_a_colour_copied_from_the_target_place():
     assert backend.motions == [("red_cube", "blue_bin")]
 
 
+def test_the_intent_reprompt_says_what_each_test_answered_for_each_object():
+    misnamed = ("for o in detect_objects():\n    if is_metal(o) and is_locked(o):\n"
+                "        pick_place(o, 'box')\nanswer = 'done'")
+    fixed = "for o in detect_objects():\n    if is_poisonous(o):\n        pick_place(o, 'box')\nanswer = 'done'"
+    instruction = "Lock anything poisonous away in the box."
+    scores = {instruction: {"Yes": 1.0, "No": -1.0},
+              **{helper_question("is_metal", [o]): {"Yes": lo, "No": 0.0}
+                 for o, lo in (("red_cube", 2.0), ("blue_cube", -2.0), ("red_cylinder", -1.0))},
+              **{helper_question("is_locked", [o]): {"Yes": -1.0, "No": 0.0} for o in ("red_cube",)},
+              **{helper_question("is_poisonous", [o]): {"Yes": lo, "No": 0.0}
+                 for o, lo in (("red_cube", -2.0), ("blue_cube", 2.0), ("red_cylinder", -1.0))}}
+    llm = ScriptedLLM([fenced(misnamed), fenced(fixed)], scores)
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
+    result = _run(llm, backend, instruction, calibrate=False, describe=False)
+    assert result.success, result.error
+    intent = [e.detail["message"] for e in result.trace if e.kind == "intent"]
+    assert len(intent) == 1
+    assert "is_metal(obj) answered True for red_cube and False for blue_cube, red_cylinder" in intent[0]
+    assert "is_locked(obj) answered False for every object it was asked about (red_cube)" in intent[0]
+    assert "is_poisonous" not in intent[0]  # only the program that moved nothing is described
+    assert backend.motions == [("blue_cube", "box")]
+
+
 def test_a_place_named_by_another_word_for_its_kind_is_grounded_without_the_model():
     llm = ScriptedLLM([fenced("pick_place('red_cube', 'toy box')\nanswer = 'ok'")], {})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("toy_chest", "bookshelf"), motion_s=0.0)
