@@ -8,7 +8,8 @@ import ast
 from conftest import CountingBackend, fenced
 from coc_ros.core.types import Limits
 from coc_ros.engine.prompts import helper_question
-from coc_ros.engine.program_checks import escaped_apostrophes, impossible_comparisons, place_colours_used, spaced_names
+from coc_ros.engine.program_checks import (colour_conjuncts, escaped_apostrophes, impossible_comparisons,
+                                           place_colours_used, spaced_names, without_colour_tests)
 from coc_ros.engine.runner import Engine
 from coc_ros.engine.techniques import Techniques
 from coc_ros.llm.scripted import ScriptedLLM
@@ -338,3 +339,59 @@ def test_a_choice_among_places_sees_their_colours_only_when_it_is_about_colour()
     # only colours that add to a name are listed: green_bin's name already says green
     assert "The places' colours: supply_crate is green, bottle_crate is white." in about_colour
     assert "colours" not in not_about_colour
+
+
+# ------------------------------------------------------------------------------------- colours never asked for
+def test_a_colour_test_beside_another_test_is_found_and_removed_keeping_the_rest():
+    program = ("keep = [o for o in detect_objects() if (is_a(o) or is_b(o)) and is_red(o)]\n"
+               "for o in detect_objects():\n"
+               "    if is_toy(o) and get_color(o) == 'brown' and not is_broken(o):\n"
+               "        pick_place(o, 'box')\n"
+               "only = [o for o in detect_objects() if get_color(o) == 'red' and is_grey(o)]\n")
+    fixed, records = without_colour_tests(program, colour_conjuncts(ast.parse(program)))
+    lines = fixed.splitlines()
+    assert lines[0] == "keep = [o for o in detect_objects() if (is_a(o) or is_b(o))]"
+    assert lines[2] == "    if is_toy(o) and not is_broken(o):"
+    assert lines[4] == program.splitlines()[4]  # colours alone: nothing else would choose the objects
+    assert [(r["line"], r["grounded"]) for r in records] == [(1, "(is_a(o) or is_b(o))"),
+                                                              (3, "is_toy(o) and not is_broken(o)")]
+    ast.parse(fixed)
+
+
+CUBES_BY_COLOUR = ("for o in detect_objects():\n    if get_shape(o) == 'cube' and get_color(o) == 'red':\n"
+                   "        pick_place(o, 'box')\nanswer = 'done'")
+
+
+def test_a_colour_the_instruction_never_names_is_removed_before_any_motion_and_recorded():
+    instruction = "Put the cubes in the box."
+    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR), "Put the cubes in the box."], {instruction: {"Yes": 1.0, "No": -1.0}})
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
+    result = _run(llm, backend, instruction)
+    assert result.success, result.error
+    assert sorted(backend.motions) == [("blue_cube", "box"), ("red_cube", "box")]
+    fixes = [e.detail for e in result.trace if e.kind == "grounding" and e.detail.get("by") == "unasked colour"]
+    assert fixes == [{"skill": "program", "given": "get_shape(o) == 'cube' and get_color(o) == 'red'",
+                      "grounded": "get_shape(o) == 'cube'", "by": "unasked colour"}]
+    assert [e.detail for e in result.trace if e.kind == "colour"] == [
+        {"translation": "Put the cubes in the box.", "names_colour": False}]
+
+
+def test_a_colour_the_instruction_names_stays_and_needs_no_model_call():
+    instruction = "Put the red cubes in the box."
+    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR)], {instruction: {"Yes": 1.0, "No": -1.0}})
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
+    result = _run(llm, backend, instruction)
+    assert result.success, result.error
+    assert backend.motions == [("red_cube", "box")]
+    assert not [e for e in result.trace if e.kind == "colour"]
+    assert len(llm.calls) == 1  # the program only: no translation
+
+
+def test_a_colour_in_a_language_without_known_colour_words_is_read_from_the_translation_and_kept():
+    instruction = "Kırmızı küpleri kutuya koy."
+    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR), "Put the red cubes in the box."], {instruction: {"Yes": 1.0, "No": -1.0}})
+    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
+    result = _run(llm, backend, instruction)
+    assert result.success, result.error
+    assert backend.motions == [("red_cube", "box")]
+    assert [e.detail["names_colour"] for e in result.trace if e.kind == "colour"] == [True]

@@ -293,6 +293,17 @@ def intent_messages(instruction: str) -> list[Message]:
     return messages
 
 
+TRANSLATE_SYSTEM = "Translate the instruction into English. Reply with the English translation only."
+TRANSLATE_TOKENS = 60
+
+
+def translate_messages(instruction: str) -> list[Message]:
+    """An instruction in English, for checks that read English words. Measured on 16 instructions written for the
+    probe (12 languages, none from the benchmark): whether the translation names a colour was right for 15, where
+    asking the model Yes/No whether the instruction names one was right for 8 (it leans to Yes)."""
+    return [{"role": "system", "content": TRANSLATE_SYSTEM}, {"role": "user", "content": instruction[:2000]}]
+
+
 def looks_like_question(instruction: str) -> bool:
     """Without log-probs: an instruction that is phrased as a question asks for an answer, not for motion."""
     text = instruction.strip()

@@ -23,6 +23,7 @@ from coc_ros.core.program import extract_program, parse_program
 from coc_ros.engine.prompts import (
     COT_SYSTEM,
     DIRECT_SYSTEM,
+    TRANSLATE_TOKENS,
     FewShot,
     asks_for_count,
     coc_messages,
@@ -33,13 +34,15 @@ from coc_ros.engine.prompts import (
     repair_request,
     review_messages,
     text_messages,
+    translate_messages,
 )
 from coc_ros.engine.robot_prompts import describe_place_colors, describe_seen, with_notes, with_seen
 from coc_ros.engine.shots import load_examples
 from coc_ros.engine.techniques import Techniques
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest, LMulatorProtocol
-from coc_ros.engine.program_checks import (as_helpers, escaped_apostrophes, impossible_comparisons, place_colours_used,
-                                           quoted_variables, respelled, spaced_names, unquote)
+from coc_ros.engine.program_checks import (as_helpers, colour_conjuncts, escaped_apostrophes, impossible_comparisons,
+                                           place_colours_used, quoted_variables, respelled, spaced_names, unquote,
+                                           without_colour_tests)
 from coc_ros.core.types import (
     Canceled,
     CocError,
@@ -153,6 +156,7 @@ class _Run:
         self.places: list[str] | None = None  # the robot's places, asked once per run (None without a robot)
         self.check_values = False  # whether programs are checked against the camera's values before they run
         self.program_started = 0  # where the trace of the program that runs now begins
+        self.names_colour: bool | None = None  # whether the instruction names a colour, read once per run
         self.result = RunResult(run_id=run_id, question=question if len(question) <= 2000 else question[:2000] + "...",
                                 mode="", success=False)
 
@@ -439,6 +443,12 @@ class _Run:
         if records:
             self._rewritten(program, records, "helper")
             tree = parse_program(self.result.program).tree
+        found = colour_conjuncts(tree)
+        if found and not self._names_colour():
+            program, records = without_colour_tests(self.result.program, found)
+            if records:
+                self._rewritten(program, records, "unasked colour")
+                tree = parse_program(self.result.program).tree
         problems = impossible_comparisons(tree, colours, labels)
         if problems:
             raise ProgramError("; ".join(problems))
@@ -533,6 +543,23 @@ class _Run:
         they add to a place's name."""
         colours = self.engine.robot.place_colors() if mentions_colour(about) else {}
         return self._seen() + describe_place_colors(colours, self.places or [])
+
+    def _names_colour(self) -> bool:
+        """Whether the instruction names a colour: in the languages the robot knows colour words in, or else in the
+        model's English translation of it (made once per run, recorded in the trace)."""
+        if self.names_colour is None:
+            self.names_colour = mentions_colour(self.question) or self._translation_names_colour()
+        return self.names_colour
+
+    def _translation_names_colour(self) -> bool:
+        self._count_lm_call()
+        try:
+            english = self.engine.llm.complete(translate_messages(self.question), max_tokens=TRANSLATE_TOKENS).text
+        except LLMError as exc:
+            raise CocError(f"LLM error while translating the instruction: {exc}") from None
+        names = mentions_colour(english)
+        self.emit("colour", "lm", detail={"translation": english.strip()[:500], "names_colour": names})
+        return names
 
     def _asks_to_act(self) -> bool:
         """Whether the instruction asks for motion (not only an answer): the model's Yes/No log-odds where the
