@@ -364,7 +364,8 @@ CUBES_BY_COLOUR = ("for o in detect_objects():\n    if get_shape(o) == 'cube' an
 
 def test_a_colour_the_instruction_never_names_is_removed_before_any_motion_and_recorded():
     instruction = "Put the cubes in the box."
-    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR), "Put the cubes in the box."], {instruction: {"Yes": 1.0, "No": -1.0}})
+    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR), "Put the cubes in the box."],
+                      {instruction: {"Yes": 1.0, "No": -1.0}})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
     result = _run(llm, backend, instruction)
     assert result.success, result.error
@@ -389,7 +390,8 @@ def test_a_colour_the_instruction_names_stays_and_needs_no_model_call():
 
 def test_a_colour_in_a_language_without_known_colour_words_is_read_from_the_translation_and_kept():
     instruction = "Kırmızı küpleri kutuya koy."
-    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR), "Put the red cubes in the box."], {instruction: {"Yes": 1.0, "No": -1.0}})
+    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR), "Put the red cubes in the box."],
+                      {instruction: {"Yes": 1.0, "No": -1.0}})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
     result = _run(llm, backend, instruction)
     assert result.success, result.error
