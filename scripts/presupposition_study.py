@@ -6,10 +6,11 @@ model's log-odds were merely too low, splitting the first yes/no helper's log-od
 that the instruction's "put the X away" has at least one X) would pick the objects the task wants moved. This
 replays that split on the recorded log-odds of every distinct (task, seed, code) run that ended in the intent error,
 and counts the runs where the top group is exactly right: every object that must move is in it, and nothing that
-must stay. No model is asked.
+must stay. No model is asked. Arguments that are not .json files name splits to leave out (unseen ones: their
+task names would be printed).
 
     .venv/bin/python scripts/presupposition_study.py docs/results/bench_robot.json \\
-        docs/results/bench_robot_dev_seed0_r27.json docs/results/bench_robot_barn_seed0_r27_final.json
+        docs/results/bench_robot_dev_seed0_r27.json docs/results/bench_robot_barn_seed0_r27_final.json yard
 """
 from __future__ import annotations
 
@@ -40,14 +41,16 @@ def first_helper(record: dict[str, Any]) -> tuple[str, dict[str, float]] | None:
     return next(iter(groups.items()), None)
 
 
-def main(paths: list[str]) -> None:
+def main(args: list[str]) -> None:
+    paths = [a for a in args if a.endswith(".json")]
+    left_out = {a for a in args if not a.endswith(".json")}
     tasks = {t.name: t for t in load_tasks("all")}
     seen: set[tuple[str, str, str]] = set()
     right = total = without = 0
     for path in paths:
         for record in json.load(open(path))["results"]:
             key = (record["task"], str(record["seed"]), str(record.get("code")))
-            if (record["mode"] != "coc-interweave" or key in seen
+            if (record["mode"] != "coc-interweave" or key in seen or record.get("split") in left_out
                     or not str(record.get("error", "")).startswith(INTENT_ERROR)):
                 continue
             seen.add(key)
