@@ -362,13 +362,17 @@ CUBES_BY_COLOUR = ("for o in detect_objects():\n    if get_shape(o) == 'cube' an
                    "        pick_place(o, 'box')\nanswer = 'done'")
 
 
-def test_a_colour_the_instruction_never_names_is_removed_before_any_motion_and_recorded():
-    instruction = "Put the cubes in the box."
-    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR), "Put the cubes in the box."],
-                      {instruction: {"Yes": 1.0, "No": -1.0}})
+def _cubes_by_colour(instruction: str, *translation: str):
+    """The red-cube program run on `instruction`; `translation` is the model's English for it, where asked."""
+    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR), *translation], {instruction: {"Yes": 1.0, "No": -1.0}})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
     result = _run(llm, backend, instruction)
     assert result.success, result.error
+    return result, backend, llm
+
+
+def test_a_colour_the_instruction_never_names_is_removed_before_any_motion_and_recorded():
+    result, backend, _ = _cubes_by_colour("Put the cubes in the box.", "Put the cubes in the box.")
     assert sorted(backend.motions) == [("blue_cube", "box"), ("red_cube", "box")]
     fixes = [e.detail for e in result.trace if e.kind == "grounding" and e.detail.get("by") == "unasked colour"]
     assert fixes == [{"skill": "program", "given": "get_shape(o) == 'cube' and get_color(o) == 'red'",
@@ -378,22 +382,13 @@ def test_a_colour_the_instruction_never_names_is_removed_before_any_motion_and_r
 
 
 def test_a_colour_the_instruction_names_stays_and_needs_no_model_call():
-    instruction = "Put the red cubes in the box."
-    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR)], {instruction: {"Yes": 1.0, "No": -1.0}})
-    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
-    result = _run(llm, backend, instruction)
-    assert result.success, result.error
+    result, backend, llm = _cubes_by_colour("Put the red cubes in the box.")
     assert backend.motions == [("red_cube", "box")]
     assert not [e for e in result.trace if e.kind == "colour"]
     assert len(llm.calls) == 1  # the program only: no translation
 
 
 def test_a_colour_in_a_language_without_known_colour_words_is_read_from_the_translation_and_kept():
-    instruction = "Kırmızı küpleri kutuya koy."
-    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR), "Put the red cubes in the box."],
-                      {instruction: {"Yes": 1.0, "No": -1.0}})
-    backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
-    result = _run(llm, backend, instruction)
-    assert result.success, result.error
+    result, backend, _ = _cubes_by_colour("Kırmızı küpleri kutuya koy.", "Put the red cubes in the box.")
     assert backend.motions == [("red_cube", "box")]
     assert [e.detail["names_colour"] for e in result.trace if e.kind == "colour"] == [True]
