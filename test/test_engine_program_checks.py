@@ -26,6 +26,11 @@ def _run(llm: ScriptedLLM, backend: CountingBackend, instruction: str, robot: Ro
                   techniques=Techniques(**techniques)).run(instruction)
 
 
+def _yes_no(helper: str, **logodds: float) -> dict[str, dict[str, float]]:
+    """Scripted scores of `helper(obj)` for each object: its Yes-vs-No log-odds."""
+    return {helper_question(helper, [obj]): {"Yes": lo, "No": 0.0} for obj, lo in logodds.items()}
+
+
 def _problems(program: str) -> list[str]:
     return impossible_comparisons(ast.parse(program), COLOURS, LABELS)
 
@@ -70,9 +75,8 @@ def test_an_impossible_comparison_is_repaired_before_any_motion():
 def test_one_impossible_value_becomes_the_helper_it_means():
     wrong = ("for o in detect_objects():\n    if get_shape(o) == 'round' and get_color(o) != 'sweet':  # keep me\n"
              "        pick_place(o, 'box')\nanswer = 1")
-    scores = {**{helper_question("is_round", [o]): {"Yes": lo, "No": 0.0}
-                 for o, lo in (("red_cube", -2.0), ("blue_cube", -2.0), ("red_cylinder", 2.0))},
-              **{helper_question("is_sweet", [o]): {"Yes": -2.0, "No": 0.0} for o in BLOCKS}}
+    scores = {**_yes_no("is_round", red_cube=-2.0, blue_cube=-2.0, red_cylinder=2.0),
+              **_yes_no("is_sweet", **dict.fromkeys(BLOCKS, -2.0))}
     llm = ScriptedLLM([fenced(wrong)], scores)
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
     result = _run(llm, backend, "round ones away", intent_check=False, calibrate=False, describe=False)
@@ -116,8 +120,7 @@ def test_the_intent_reprompt_points_out_a_colour_copied_from_the_target_place():
     fixed = "for o in detect_objects():\n    if is_toy(o):\n        pick_place(o, 'blue_bin')\nanswer = 'done'"
     instruction = "Put the toys in the bin the colour of the sky."
     scores = {instruction: {"Yes": 1.0, "No": -1.0},
-              **{helper_question("is_toy", [o]): {"Yes": lo, "No": 0.0}
-                 for o, lo in (("red_cube", 2.0), ("blue_cube", -2.0), ("red_cylinder", -2.0))}}
+              **_yes_no("is_toy", red_cube=2.0, blue_cube=-2.0, red_cylinder=-2.0)}
     llm = ScriptedLLM([fenced(copied), fenced(fixed)], scores)
     backend = CountingBackend(objects=dict(BLOCKS), containers=("blue_bin", "box"), motion_s=0.0)
     result = _run(llm, backend, instruction, calibrate=False, describe=False)
@@ -133,11 +136,9 @@ def test_the_intent_reprompt_says_what_each_test_answered_for_each_object():
     fixed = "for o in detect_objects():\n    if is_poisonous(o):\n        pick_place(o, 'box')\nanswer = 'done'"
     instruction = "Lock anything poisonous away in the box."
     scores = {instruction: {"Yes": 1.0, "No": -1.0},
-              **{helper_question("is_metal", [o]): {"Yes": lo, "No": 0.0}
-                 for o, lo in (("red_cube", 2.0), ("blue_cube", -2.0), ("red_cylinder", -1.0))},
-              **{helper_question("is_locked", [o]): {"Yes": -1.0, "No": 0.0} for o in ("red_cube",)},
-              **{helper_question("is_poisonous", [o]): {"Yes": lo, "No": 0.0}
-                 for o, lo in (("red_cube", -2.0), ("blue_cube", 2.0), ("red_cylinder", -1.0))}}
+              **_yes_no("is_metal", red_cube=2.0, blue_cube=-2.0, red_cylinder=-1.0),
+              **_yes_no("is_locked", red_cube=-1.0),
+              **_yes_no("is_poisonous", red_cube=-2.0, blue_cube=2.0, red_cylinder=-1.0)}
     llm = ScriptedLLM([fenced(misnamed), fenced(fixed)], scores)
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
     result = _run(llm, backend, instruction, calibrate=False, describe=False)
@@ -189,8 +190,7 @@ def test_checks_work_on_programs_with_pseudo_code_lines():
     program = ("blocks = [o for o in detect_objects() if get_shape(o) == 'block']\n"
                "note which one's the smallest\n"
                "pick_place(blocks[0], 'box')\nanswer = 1")
-    scores = {helper_question("is_block", [o]): {"Yes": 2.0 if o.endswith("cube") else -2.0, "No": 0.0}
-              for o in BLOCKS}
+    scores = _yes_no("is_block", **{o: 2.0 if o.endswith("cube") else -2.0 for o in BLOCKS})
     llm = ScriptedLLM([fenced(program), "{}"], scores)
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
     result = _run(llm, backend, "box a block", intent_check=False, calibrate=False, describe=False)
