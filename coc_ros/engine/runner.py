@@ -435,30 +435,26 @@ class _Run:
         # Pseudo-code lines are markers in the parsed tree; every other line keeps its text and offsets, so edits
         # made from the tree apply to the program as written. The program is parsed again only after an edit.
         tree = parse_program(self.result.program).tree
-        program, records = respelled(self.result.program, tree, colours)
-        if records:
-            self._rewritten(program, records, "spelling")
-            tree = parse_program(self.result.program).tree
-        program, records = as_helpers(self.result.program, tree, colours, labels)
-        if records:
-            self._rewritten(program, records, "helper")
-            tree = parse_program(self.result.program).tree
+        tree = self._rewritten(respelled(self.result.program, tree, colours), "spelling", tree)
+        tree = self._rewritten(as_helpers(self.result.program, tree, colours, labels), "helper", tree)
         found = colour_conjuncts(tree)
         if found and not self._names_colour():
-            program, records = without_colour_tests(self.result.program, found)
-            if records:
-                self._rewritten(program, records, "unasked colour")
-                tree = parse_program(self.result.program).tree
+            tree = self._rewritten(without_colour_tests(self.result.program, found), "unasked colour", tree)
         problems = impossible_comparisons(tree, colours, labels)
         if problems:
             raise ProgramError("; ".join(problems))
 
-    def _rewritten(self, program: str, records: list[dict[str, Any]], by: str) -> None:
-        """Take a program check's edited program and record each edit as a grounding event."""
+    def _rewritten(self, edited: tuple[str, list[dict[str, Any]]], by: str, tree: ast.Module) -> ast.Module:
+        """Take a program check's edited program, record each edit as a grounding event, and return the tree of the
+        program now to run (the given one when the check changed nothing)."""
+        program, records = edited
+        if not records:
+            return tree
         self.result.program = program
         for record in records:
             self.emit("grounding", "system", line=record["line"], detail={
                 "skill": "program", "given": record["given"], "grounded": record["grounded"], "by": by})
+        return parse_program(program).tree
 
     def _fix_syntax_slips(self) -> None:
         """Two slips that turn a line of code into pseudo-code the LMulator cannot answer usefully, fixed in the
