@@ -263,7 +263,7 @@ def test_repair_off_ends_at_the_first_error():
 def test_an_instruction_to_act_without_motion_is_reprompted_then_fails():
     lazy = fenced("answer = 'prepared'")
     scores = {"Prepare 西红柿炒蛋 in the box.": {"Yes": 1.0, "No": -1.0}}
-    engine, backend, _ = robot_engine([lazy, lazy], scores)
+    engine, backend, _ = robot_engine(["Prepare tomato and egg stir-fry in the box.", lazy, lazy], scores)
     result = engine.run("Prepare 西红柿炒蛋 in the box.")
     assert not result.success and result.error_kind == "intent"
     assert "made no robot motion" in result.error
@@ -352,6 +352,24 @@ def test_the_same_helper_call_is_answered_once_and_marked():
     calls = lm_calls(result)
     assert [bool(c.get("memo")) for c in calls] == [False, True, False]
     assert result.lm_calls == 3  # program + two LMulator calls
+
+
+def test_memoized_calls_cost_no_lm_call_and_do_not_count_against_the_budget():
+    """Measured on the yard split: a program repeating its elif tests ended at "more than 64 LMulator calls" after
+    14 model calls and 50 memoized answers. The same call asked again is free, so only model calls count, in the worker
+    and the host."""
+    program = "answer = [get_meaning('ham') for _ in range(12)]"
+    for memoize, success in ((True, True), (False, False)):
+        llm = ScriptedLLM([fenced(program), *["'meat'"] * 12])
+        engine = Engine(llm, robot=RobotAPI(FakeSkillBackend(objects=dict(LUNCH), motion_s=0.0)),
+                        limits=Limits(timeout_s=30, max_lm_calls=4),
+                        techniques=Techniques(memoize=memoize, intent_check=False))
+        result = engine.run("what is ham?")
+        assert result.success is success, result.error
+        if success:
+            assert result.answer == ["meat"] * 12 and result.lm_calls == 2  # the program and one LMulator call
+        else:
+            assert result.error_kind == "limit" and "LM call budget" in result.error
 
 
 def test_memoize_off_asks_again():
@@ -481,7 +499,8 @@ def test_staying_put_in_another_language_is_no_motion():
     llm = ScriptedLLM([fenced(program)], {})
     backend = CountingBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
     result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(repair=False)).run("Leg das Brot in die Box, alles andere bleibt liegen.")
+                    techniques=Techniques(repair=False, translate=False)).run(
+        "Leg das Brot in die Box, alles andere bleibt liegen.")
     assert result.success, result.error
     assert backend.motions == [("bread", "box")] and backend.world["cheese"] == "table"
 

@@ -243,7 +243,7 @@ def test_a_described_container_is_narrowed_to_the_places_its_words_leave():
                              motion_s=0.0)
     program = "target = find_container('giallo')\npick_place('red_cube', target)\nanswer = target"
     llm = ScriptedLLM([fenced(program)], {})
-    result = _run(llm, backend, "metti il cubo rosso nel contenitore giallo", intent_check=False)
+    result = _run(llm, backend, "metti il cubo rosso nel contenitore giallo", intent_check=False, translate=False)
     assert result.success, result.error
     assert backend.motions == [("red_cube", "tool_bucket")]
     assert len(llm.calls) == 1  # one place has the colour: decided without the model
@@ -363,8 +363,9 @@ CUBES_BY_COLOUR = ("for o in detect_objects():\n    if get_shape(o) == 'cube' an
 
 
 def _cubes_by_colour(instruction: str, *translation: str):
-    """The red-cube program run on `instruction`; `translation` is the model's English for it, where asked."""
-    llm = ScriptedLLM([fenced(CUBES_BY_COLOUR), *translation], {instruction: {"Yes": 1.0, "No": -1.0}})
+    """The red-cube program run on `instruction`; `translation` is the model's English for it, where asked (before
+    the program is written)."""
+    llm = ScriptedLLM([*translation, fenced(CUBES_BY_COLOUR)], {instruction: {"Yes": 1.0, "No": -1.0}})
     backend = CountingBackend(objects=dict(BLOCKS), containers=("box",), motion_s=0.0)
     result = _run(llm, backend, instruction)
     assert result.success, result.error
@@ -372,13 +373,14 @@ def _cubes_by_colour(instruction: str, *translation: str):
 
 
 def test_a_colour_the_instruction_never_names_is_removed_before_any_motion_and_recorded():
-    result, backend, _ = _cubes_by_colour("Put the cubes in the box.", "Put the cubes in the box.")
+    result, backend, llm = _cubes_by_colour("Put the cubes in the box.")
     assert sorted(backend.motions) == [("blue_cube", "box"), ("red_cube", "box")]
     fixes = [e.detail for e in result.trace if e.kind == "grounding" and e.detail.get("by") == "unasked colour"]
     assert fixes == [{"skill": "program", "given": "get_shape(o) == 'cube' and get_color(o) == 'red'",
                       "grounded": "get_shape(o) == 'cube'", "by": "unasked colour"}]
     assert [e.detail for e in result.trace if e.kind == "colour"] == [
         {"translation": "Put the cubes in the box.", "names_colour": False}]
+    assert len(llm.calls) == 1  # English needs no translation: the program is the only model call
 
 
 def test_a_colour_the_instruction_names_stays_and_needs_no_model_call():
@@ -389,6 +391,7 @@ def test_a_colour_the_instruction_names_stays_and_needs_no_model_call():
 
 
 def test_a_colour_in_a_language_without_known_colour_words_is_read_from_the_translation_and_kept():
-    result, backend, _ = _cubes_by_colour("Kırmızı küpleri kutuya koy.", "Put the red cubes in the box.")
+    result, backend, llm = _cubes_by_colour("Kırmızı küpleri kutuya koy.", "Put the red cubes in the box.")
     assert backend.motions == [("red_cube", "box")]
     assert [e.detail["names_colour"] for e in result.trace if e.kind == "colour"] == [True]
+    assert len(llm.calls) == 2  # one translation, for the program writer and the colour check both

@@ -294,7 +294,7 @@ def intent_messages(instruction: str) -> list[Message]:
 
 
 TRANSLATE_SYSTEM = "Translate the instruction into English. Reply with the English translation only."
-TRANSLATE_TOKENS = 60
+TRANSLATE_TOKENS = 120  # the longest benchmark instruction, in English, is about 70 tokens
 
 
 def translate_messages(instruction: str) -> list[Message]:

@@ -36,7 +36,8 @@ from coc_ros.engine.prompts import (
     text_messages,
     translate_messages,
 )
-from coc_ros.engine.robot_prompts import describe_place_colors, describe_seen, with_notes, with_seen
+from coc_ros.engine.robot_prompts import (describe_place_colors, describe_seen, reads_as_english, with_notes, with_seen,
+                                          with_translation)
 from coc_ros.engine.shots import load_examples
 from coc_ros.engine.techniques import Techniques
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest, LMulatorProtocol
@@ -157,6 +158,7 @@ class _Run:
         self.check_values = False  # whether programs are checked against the camera's values before they run
         self.program_started = 0  # where the trace of the program that runs now begins
         self.names_colour: bool | None = None  # whether the instruction names a colour, read once per run
+        self.english: str | None = None  # the instruction in English (the model's translation), made once per run
         self.result = RunResult(run_id=run_id, question=question if len(question) <= 2000 else question[:2000] + "...",
                                 mode="", success=False)
 
@@ -288,7 +290,10 @@ class _Run:
         examples = list(self.fewshot.coc_examples) or list(
             load_examples("robot_examples" if robot is not None else "general_examples", kinds))
         seen = self._seen() if robot is not None else ""
-        messages = coc_messages(with_seen(self.question, seen), examples, places)
+        question = self.question
+        if robot is not None and techniques.translate and not reads_as_english(question):
+            question = with_translation(question, self._english())
+        messages = coc_messages(with_seen(question, seen), examples, places)
         if robot is not None:
             robot.on_grounding = lambda fix: self.emit("grounding", "system", detail=fix)
             robot.resolve_target = (self._resolve_target if techniques.repair and techniques.grammar
@@ -541,21 +546,33 @@ class _Run:
         return self._seen() + describe_place_colors(colours, self.places or [])
 
     def _names_colour(self) -> bool:
-        """Whether the instruction names a colour: in the languages the robot knows colour words in, or else in the
-        model's English translation of it (made once per run, recorded in the trace)."""
+        """Whether the instruction names a colour: in the languages the robot knows colour words in, or else in its
+        English (read once per run, recorded in the trace)."""
         if self.names_colour is None:
-            self.names_colour = mentions_colour(self.question) or self._translation_names_colour()
+            self.names_colour = mentions_colour(self.question)
+            if not self.names_colour:
+                english = self._english()
+                self.names_colour = mentions_colour(english)
+                self.emit("colour", "system", detail={"translation": english[:500], "names_colour": self.names_colour})
         return self.names_colour
 
-    def _translation_names_colour(self) -> bool:
-        self._count_lm_call()
-        try:
-            english = self.engine.llm.complete(translate_messages(self.question), max_tokens=TRANSLATE_TOKENS).text
-        except LLMError as exc:
-            raise CocError(f"LLM error while translating the instruction: {exc}") from None
-        names = mentions_colour(english)
-        self.emit("colour", "lm", detail={"translation": english.strip()[:500], "names_colour": names})
-        return names
+    def _english(self) -> str:
+        """The instruction in English: itself when it reads as English, else the model's translation, made once per
+        run and recorded as a `translation` trace event."""
+        if self.english is None:
+            if reads_as_english(self.question):
+                self.english = self.question
+            else:
+                self._count_lm_call()
+                start = time.monotonic()
+                try:
+                    reply = self.engine.llm.complete(translate_messages(self.question), max_tokens=TRANSLATE_TOKENS)
+                except LLMError as exc:
+                    raise CocError(f"LLM error while translating the instruction: {exc}") from None
+                self.english = " ".join(reply.text.split())
+                self.emit("translation", "lm", source=self.english[:2000], duration=time.monotonic() - start,
+                          detail={"instruction": self.question[:2000]})
+        return self.english
 
     def _asks_to_act(self) -> bool:
         """Whether the instruction asks for motion (not only an answer): the model's Yes/No log-odds where the
@@ -736,8 +753,11 @@ class _Run:
         def simulate(message: dict[str, Any]) -> dict[str, Any]:
             reply = self._simulate(message["kind"], message["line"], message["source"], message["expression"],
                                    message["state"], message.get("hints"))
+            # A memoized or camera-answered call cost no LM call, so the worker and the host do not count it
+            # against the LM budget either (measured on the yard split: a program that repeated its elif tests
+            # ended with "more than 64 LMulator calls" after 14 model calls; the other 50 were answered from memo).
             return {"value": reply.value, "prompt_id": reply.prompt_id, "reply_id": reply.reply_id,
-                    "detail": reply.detail}
+                    "detail": reply.detail, "model": not (reply.detail.get("memo") or reply.detail.get("perceived"))}
 
         sandbox = SandboxRun(
             limits=self.engine.limits, simulate=simulate,

@@ -93,11 +93,13 @@ class SandboxRun:
                     raise LimitExceeded(f"trace limit exceeded: more than {self._max_events} events in one run")
                 self._on_event(message)
             elif kind == "simulate":
-                self._simulations += 1  # the worker counts too; this holds even if the worker does not
-                if self._simulations > self.limits.max_lm_calls:
-                    raise LimitExceeded(f"LM call budget exceeded: more than {self.limits.max_lm_calls} LMulator "
-                                        "calls")
-                self._reply(proc, self._call(lambda: self._simulate(message)))
+                reply = self._call(lambda: self._simulate(message))
+                if reply.get("model", True):  # answered by the model (not from memo or the camera)
+                    self._simulations += 1  # the worker counts too; this holds even if the worker does not
+                    if self._simulations > self.limits.max_lm_calls:
+                        raise LimitExceeded(f"LM call budget exceeded: more than {self.limits.max_lm_calls} "
+                                            "LMulator calls")
+                self._reply(proc, reply)
             elif kind == "robot":
                 self._reply(proc, self._call(lambda: self._robot_call(message)))
             elif kind == "done":

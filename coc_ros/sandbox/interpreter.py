@@ -579,10 +579,11 @@ class Interpreter:
 
     def _simulate_value(self, kind: str, expression: str, ns: dict[str, Any], ctx: _StepContext,
                         hints: dict[str, Any] | None = None) -> Any:
-        self._check_lm_budget()
         focus = set(self._names_in(ctx.source))
         start = time.monotonic()
         reply = self.host.simulate(kind, ctx.line, ctx.source, expression, self._prompt_state(ns, focus), hints or {})
+        if reply.get("model", True):  # a memoized or camera-answered call cost no LM call
+            self._check_lm_budget()
         value = _literal(reply["value"])
         ctx.lm_calls.append({"expression": expression, "value": safe_repr(value), **_ids(reply),
                              **reply.get("detail", {}), "seconds": round(time.monotonic() - start, 3)})
