@@ -492,6 +492,17 @@ def test_leaving_an_object_where_it_is_is_no_motion_but_an_unknown_target_still_
     assert not result.success and "no target named 'bin'" in result.error  # ambiguous: two bins
 
 
+@pytest.mark.parametrize("target", ["ignore", "leave alone", "do not touch", "others", "the rest"])
+def test_leaving_the_rest_alone_is_no_motion(target):
+    program = (f"for obj in ['ham', 'bread']:\n    pick_place(obj, 'box' if obj == 'bread' else {target!r})\n"
+               "answer = 'ok'")
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    result = Engine(ScriptedLLM([fenced(program)], {}), robot=RobotAPI(backend), limits=Limits(timeout_s=30),
+                    techniques=Techniques(repair=False)).run("box the bread and don't touch the rest")
+    assert result.success, result.error
+    assert backend.motions == [("bread", "box")] and backend.world["ham"] == "table"
+
+
 def test_staying_put_in_another_language_is_no_motion():
     program = ("for obj in ['ham', 'bread', 'apple']:\n"
                "    pick_place(obj, 'box' if obj == 'bread' else 'liegen')\n"

@@ -36,10 +36,15 @@ USAGE = {
 # the same few words are listed for the languages an instruction may come in. The counter and worktop are the
 # table of a kitchen scene, and "leave it out" means not put away (measured on the attic split: `else:
 # pick_place(obj, 'out')` for "leave the blue one out", `pick_place(obj, 'counter')` for "leave it on the counter";
-# the resolver, offered "leave it where it is" beside the places, chose a place every time).
+# the resolver, offered "leave it where it is" beside the places, chose a place every time). The words that say
+# "leave the rest alone" are stay words too: the writer reading an instruction's English translation copies them
+# (measured on a seen Chinese task: `else: pick_place(obj, 'ignore')` for "其他的不要动", don't touch the others, and
+# before translation `pick_place(obj, 'other')` for "别的就放着不用管", which the resolver sent into the safe).
 STAY_WORDS = frozenset({
     "table", "where", "it", "is", "in", "on", "its", "place", "here", "stay", "original", "spot", "position", "same",
     "leave", "keep", "as", "counter", "countertop", "worktop", "out",
+    "ignore", "alone", "untouched", "unchanged", "remain", "remaining", "rest", "other", "others", "nothing", "none",
+    "skip", "do", "not", "don't", "dont", "touch", "move",
     "tisch", "liegen", "bleiben", "bleibt", "lassen", "stehen", "hier", "wo", "ist", "auf", "dem",  # German
     "rester", "reste", "laisser", "ici", "sur", "la",  # French
     "mesa", "quedar", "queda", "dejar", "aqui", "aquí", "sitio", "lugar", "donde", "está", "en",  # Spanish
