@@ -17,12 +17,15 @@ ACT = {"Yes": 1.0, "No": -1.0}  # the intent check's scores: the instruction ask
 
 
 @pytest.mark.parametrize("text", ["Could you put the pens away?", "Stack the plates on the tray, please.",
-                                  "Lemons to the basket.", "Recycle it."])
+                                  "Lemons to the basket.", "Recycle it.", "warmup 0", "safety case velocity_zero",
+                                  "put the jalapeño in the bowl", "Sort waste: compost, recycling, trash bins."])
 def test_english_instructions_read_as_english(text):
+    """Names and labels alone ('velocity_zero', 'jalapeño') never make an instruction foreign."""
     assert reads_as_english(text)
 
 
 @pytest.mark.parametrize("text", ["Leg de rode kubus in de doos.", "Metti il cubo rosso nella scatola.",
+                                  "Metti via tutto sul tavolo",
                                   "Kırmızı küpü kutuya koy.", "把红色的方块放进盒子里。",
                                   "Положи красный кубик в коробку.", "Put the 红色的方块 in the box."])
 def test_other_languages_and_mixed_instructions_do_not(text):
