@@ -70,3 +70,14 @@ def test_translation_switched_off_leaves_the_instruction_as_written():
     result, llm = _run("Leg de rode kubus in de doos.", [fenced(PROGRAM)], translate=False)
     assert llm.calls[0][-1]["content"].startswith("Question: Leg de rode kubus in de doos.\nThe camera sees:")
     assert not [e for e in result.trace if e.kind == "translation"]
+
+
+def test_the_translation_counts_in_the_runs_tokens_like_any_model_call():
+    """The translation goes through the same call path as the program: its tokens are in the run's totals and its
+    exchange is in its trace event."""
+    foreign, _ = _run("Leg de rode kubus in de doos.", ["Put the red cube in the box.", fenced(PROGRAM)])
+    english, _ = _run("Leg de rode kubus in de doos.", [fenced(PROGRAM)], translate=False)
+    event = next(e for e in foreign.trace if e.kind == "translation")
+    assert event.detail["completion_tokens"] == len("Put the red cube in the box.") // 4
+    assert foreign.completion_tokens == english.completion_tokens + event.detail["completion_tokens"]
+    assert foreign.prompt_tokens > english.prompt_tokens

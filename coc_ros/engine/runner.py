@@ -291,8 +291,10 @@ class _Run:
             load_examples("robot_examples" if robot is not None else "general_examples", kinds))
         seen = self._seen() if robot is not None else ""
         question = self.question
-        if robot is not None and techniques.translate and not reads_as_english(question):
-            question = with_translation(question, self._english())
+        if robot is not None and techniques.translate:
+            english = self._english()
+            if english is not self.question:
+                question = with_translation(question, english)
         messages = coc_messages(with_seen(question, seen), examples, places)
         if robot is not None:
             robot.on_grounding = lambda fix: self.emit("grounding", "system", detail=fix)
@@ -563,15 +565,10 @@ class _Run:
             if reads_as_english(self.question):
                 self.english = self.question
             else:
-                self._count_lm_call()
                 start = time.monotonic()
-                try:
-                    reply = self.engine.llm.complete(translate_messages(self.question), max_tokens=TRANSLATE_TOKENS)
-                except LLMError as exc:
-                    raise CocError(f"LLM error while translating the instruction: {exc}") from None
-                self.english = " ".join(reply.text.split())
+                self.english = " ".join(self._complete(translate_messages(self.question), TRANSLATE_TOKENS).split())
                 self.emit("translation", "lm", source=self.english[:2000], duration=time.monotonic() - start,
-                          detail={"instruction": self.question[:2000]})
+                          detail={"instruction": self.question[:2000], **self.last_exchange})
         return self.english
 
     def _asks_to_act(self) -> bool:
