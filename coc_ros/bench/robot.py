@@ -36,7 +36,7 @@ from coc_ros.robot.backend import SkillError
 
 MODES = ["coc-interweave", "coc-python", "direct"]
 ABLATIONS = ["calibrate", "gap_threshold", "describe", "both_prompts", "grammar", "repair", "intent_check",
-             "kind_shots", "translate"]
+             "kind_shots", "translate", "redraw"]
 OPT_IN = ["rerank"]  # techniques off by default, measured by switching them on
 ORACLE_DECISIONS = "oracle_decisions"  # diagnostic row: the model writes the program, the scene answers yes/no
 DIRECT_SYSTEM = ("You control a robot arm. Given the objects on the table, the places and an instruction, reply "
@@ -103,6 +103,10 @@ class RobotResult:
     decisions: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # LMulator calls, for the report
     program: str = ""  # the program that ran last (after any repair), so a failure can be read without a rerun
     code: str = ""  # which code ran it (code_version); "" in records written before the field existed
+    # The rounds that gave the goal another program, in order: 'repair', 'intent', 'count', 'redraw' ([] in records
+    # written before the field existed). A run with 'redraw' shows, on the same record, how the goal would have
+    # ended without the redraw: everything before it is the same, and without it the goal ends in the intent error.
+    rounds: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str, int, str]:
@@ -305,7 +309,22 @@ def _run_one(llm: Any, task: RobotTask, seed: int, row: Row, perception: str, im
                        cached_lm_calls=getattr(llm, "hits", 0) - hits_before, motions=robot.motions,
                        seconds=round(seconds, 2), world=world, error=error[:300], image=str(image), model=model,
                        code=code, decisions=decisions(run) if run is not None else [],
-                       program=(run.program or "")[:4000] if run is not None else "")
+                       program=(run.program or "")[:4000] if run is not None else "",
+                       rounds=rounds(run) if run is not None else [])
+
+
+def rounds(run: Any) -> list[str]:
+    """The trace's rounds that gave the goal another program (see RobotResult.rounds); a redraw counts once, when
+    its drawn program was used."""
+    out = []
+    for e in run.trace:
+        if e.kind == "repair":
+            out.append("repair")
+        elif e.kind == "intent" and e.executor == "system" and "message" in e.detail:  # a re-prompt, not a note
+            out.append("count" if e.detail.get("check") == "count" else "intent")
+        elif e.kind == "intent" and e.detail.get("check") == "redraw" and e.detail.get("used"):
+            out.append("redraw")
+    return out
 
 
 def _write(out: Path, results: list[RobotResult], summary: dict[str, Any] | None = None) -> None:

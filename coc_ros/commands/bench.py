@@ -81,7 +81,7 @@ def robot(
                                    "'coc-interweave +rerank' switches on the opt-in program reranking"),
     ablations: str = typer.Option("", help="comma-separated techniques to switch off one at a time in "
                                            "coc-interweave: calibrate,gap_threshold,describe,both_prompts,grammar,"
-                                           "repair,intent_check,kind_shots,translate (or 'all')"),
+                                           "repair,intent_check,kind_shots,translate,redraw (or 'all')"),
     seeds: int = typer.Option(3, help="pose seeds per task"),
     perception: str = typer.Option("camera", help="camera | ground_truth"),
     config: str | None = typer.Option(None, help="engine YAML"),

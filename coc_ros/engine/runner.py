@@ -68,6 +68,8 @@ REPAIRABLE = frozenset({"program", "simulation", "error"})
 PROGRAM_TOKENS = 640
 RERANK_SAMPLES = 2  # programs drawn beside the greedy one for a robot goal (technique `rerank`)
 RERANK_TEMPERATURE = 0.7
+REDRAW_SEEDS = (1, 2)  # fresh programs drawn, at most, after a re-prompted program also moved nothing (`redraw`)
+REDRAW_TEMPERATURE = 0.8
 _ANSWER_RE = re.compile(r"(?:the answer is|answer:)\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -152,6 +154,7 @@ class _Run:
         self.deadline = self.start + timeout_s
         self.timeout_s = timeout_s
         self.last_exchange: dict[str, Any] = {}
+        self.asks_to_act: bool | None = None  # the intent check's reading of the instruction, asked once per run
         self.memo: dict[tuple[str, str, str], SimReply] = {}  # pure helper calls answered once per run
         self.meant: dict[tuple[str, tuple[str, ...]], str | None] = {}  # unknown targets resolved once per run
         self.places: list[str] | None = None  # the robot's places, asked once per run (None without a robot)
@@ -303,6 +306,8 @@ class _Run:
         self._write_program(messages)
         if robot is not None and techniques.rerank and mode == Mode.COC_INTERWEAVE:
             self._rerank(messages)
+        first_messages = messages  # the writer's prompt before any repair or re-prompt, for a fresh draw
+        unmoved: set[str] = set()  # syntax trees of the programs that ran and moved nothing
         repairs = intent_retries = count_retries = 0
         counted_from: tuple[str, Any] = ("", None)  # program and answer before the re-ask for a number
         failed: dict[str, CocError] = {}  # syntax tree of each program that failed -> its error
@@ -358,17 +363,57 @@ class _Run:
                 continue
             if robot is None or not techniques.intent_check or not self._asks_to_act():
                 return
+            unmoved.add(_code_of(self.result.program))
             if intent_retries >= 1:
-                err = CocError("the instruction asks the robot to act, but the program made no robot motion "
-                               "(pick_place/move_to), also after being asked again")
-                err.kind = "intent"
-                raise err
+                drawn = self._redraw(first_messages, unmoved) if techniques.redraw and intent_retries == 1 else None
+                if drawn is None:
+                    err = CocError("the instruction asks the robot to act, but the program made no robot motion "
+                                   "(pick_place/move_to), also after being asked again"
+                                   + (" and in a freshly drawn program" if intent_retries > 1 else ""))
+                    err.kind = "intent"
+                    raise err
+                intent_retries += 1
+                messages = drawn
+                continue
             intent_retries += 1
             feedback = with_notes(intent_request(self.question), self._copied_place_colours() + self._tests_answered())
             self.emit("intent", "system", detail={"message": feedback})
             messages = messages + [{"role": "assistant", "content": f"```python\n{self.result.program}\n```"},
                                    {"role": "user", "content": feedback}]
             self._write_program(messages)
+
+    def _redraw(self, messages: list[Message], unmoved: set[str]) -> list[Message] | None:
+        """A fresh program for a goal whose program, also when re-prompted, moved nothing: drawn (seeded, at
+        REDRAW_TEMPERATURE) from the writer's first prompt, not from the conversation about the failed program,
+        which the 1.5B writer answers with the same program or the same wrong test (`is_nut(obj)` for "anything with
+        nuts", every object answered No). A draw that is one of the programs that already moved nothing is drawn
+        again, with the next seed. Nothing has moved, so the new program starts from the world as it was; memoized
+        answers stay. Returns the conversation to continue (for repair), or None where the backend cannot sample
+        or every draw was a program already run."""
+        llm = self.engine.llm
+        if not supports(llm, Sampler):
+            return None
+        for seed in REDRAW_SEEDS:
+            start = time.monotonic()
+            try:
+                completion = self._llm_call(lambda seed=seed: llm.sample(
+                    messages, max_tokens=PROGRAM_TOKENS, temperature=REDRAW_TEMPERATURE, seed=seed))
+            except ScoresUnavailable:
+                return None
+            self.result.prompt_tokens += completion.prompt_tokens
+            self.result.completion_tokens += completion.completion_tokens
+            program = extract_program(completion.text)
+            fresh = (bool(program.strip()) and len(program) <= self.engine.limits.max_program_chars
+                     and _code_of(program) not in unmoved)
+            self.emit("intent", "generator", source=program, duration=time.monotonic() - start,
+                      detail={"check": "redraw", "seed": seed, "temperature": REDRAW_TEMPERATURE,
+                              "used": fresh, "completion": completion.text})
+            if fresh:
+                self.result.program, self.result.completion = program, completion.text
+                self.emit("program", "generator", source=program, detail={"completion": completion.text,
+                                                                          "drawn": True, "seed": seed})
+                return messages
+        return None
 
     def _rerank(self, messages: list[Message]) -> None:
         """Draw RERANK_SAMPLES more programs and keep the one that best explains the instruction: the highest
@@ -574,6 +619,11 @@ class _Run:
     def _asks_to_act(self) -> bool:
         """Whether the instruction asks for motion (not only an answer): the model's Yes/No log-odds where the
         backend gives them, else the instruction's form (a question asks for an answer)."""
+        if self.asks_to_act is None:
+            self.asks_to_act = self._reads_as_request_to_act()
+        return self.asks_to_act
+
+    def _reads_as_request_to_act(self) -> bool:
         if supports(self.engine.llm, OptionScorer):
             self._count_lm_call()
             try:

@@ -21,6 +21,7 @@ class Techniques:
     memoize: bool = True  # the same pure helper call with the same arguments is answered once per run
     kind_shots: bool = True  # an instruction of a known kind (how many) gets the program writer shots of its kind
     translate: bool = True  # an instruction in another language reaches the program writer with its English beside it
+    redraw: bool = True  # a goal whose re-prompted program also moved nothing gets one fresh, sampled program
     # Opt-in (off by default): two more programs are drawn and the one that best explains the instruction is run.
     # Measured on the dev split, seed 0, with the 1.5B model: 16/36 against 17/36 without it, at 2.1x the time.
     rerank: bool = False
