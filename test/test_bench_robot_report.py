@@ -123,7 +123,10 @@ def test_rows():
     assert Row.parse("coc-interweave").techniques.rerank is False  # opt-in: off unless the row switches it on
     added = Row.parse("coc-interweave +rerank")
     assert added.name == "coc-interweave +rerank" and added.techniques.rerank and added.techniques.calibrate
+    assert Row.parse("coc-interweave").techniques.redraw is False
+    redraw = Row.parse("coc-interweave +redraw").techniques
+    assert redraw.redraw and not redraw.rerank
     for bad in ("coc-python -grammar", "coc-interweave -nope", "cot", "coc-interweave +calibrate",
-                "coc-python +rerank", "coc-interweave -rerank"):
+                "coc-python +rerank", "coc-interweave -rerank", "coc-interweave -redraw"):
         with pytest.raises(ValueError):
             Row.parse(bad)

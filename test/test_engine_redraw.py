@@ -1,5 +1,6 @@
-"""A goal whose program, also when re-prompted, moved nothing gets one fresh, sampled program (technique `redraw`),
-with a scripted model: the greedy replies are the first program and its re-prompt, the samples are the draws."""
+"""A goal whose program, also when re-prompted, moved nothing gets one fresh, sampled program (opt-in technique
+`redraw`), with a scripted model: the greedy replies are the first program and its re-prompt, the samples are the
+draws."""
 from __future__ import annotations
 
 from conftest import CountingBackend, fenced
@@ -23,7 +24,7 @@ def _run(replies: list[str], samples: list[str] | None, **techniques: bool):
     backend = CountingBackend(objects={"peanut_butter": "table", "apple": "table"}, containers=("box",),
                               motion_s=0.0)
     result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30),
-                    techniques=Techniques(translate=False, **techniques)).run(INSTRUCTION)
+                    techniques=Techniques(translate=False, **{"redraw": True, **techniques})).run(INSTRUCTION)
     return result, backend, llm
 
 
@@ -57,7 +58,8 @@ def test_a_drawn_program_that_also_moves_nothing_ends_the_goal_with_a_precise_er
     assert len([c for c in llm.calls if c == llm.calls[0]]) == 2  # the first program and one draw: no more draws
 
 
-def test_redraw_off_or_a_backend_that_cannot_sample_ends_at_the_re_prompt():
+def test_redraw_off_by_default_or_a_backend_that_cannot_sample_ends_at_the_re_prompt():
+    assert not Techniques().redraw
     for samples, techniques in (([ACTS], {"redraw": False}), (None, {})):
         result, backend, _ = _run([NOTHING, NOTHING], samples, **techniques)
         assert not result.success and result.error_kind == "intent"

@@ -36,8 +36,8 @@ from coc_ros.robot.backend import SkillError
 
 MODES = ["coc-interweave", "coc-python", "direct"]
 ABLATIONS = ["calibrate", "gap_threshold", "describe", "both_prompts", "grammar", "repair", "intent_check",
-             "kind_shots", "translate", "redraw"]
-OPT_IN = ["rerank"]  # techniques off by default, measured by switching them on
+             "kind_shots", "translate"]
+OPT_IN = ["rerank", "redraw"]  # techniques off by default, measured by switching them on
 ORACLE_DECISIONS = "oracle_decisions"  # diagnostic row: the model writes the program, the scene answers yes/no
 DIRECT_SYSTEM = ("You control a robot arm. Given the objects on the table, the places and an instruction, reply "
                  "with ONLY a Python list of (object, target) pairs: the pick_place actions to carry out, in order, "

@@ -79,10 +79,11 @@ def robot(
     modes: str = typer.Option("coc-interweave,coc-python,direct",
                               help="comma-separated modes; 'coc-interweave +oracle_decisions' is a diagnostic row "
                                    "(yes/no decisions from the scene's attributes, the program from the model); "
-                                   "'coc-interweave +rerank' switches on the opt-in program reranking"),
+                                   "'coc-interweave +rerank' / '+redraw' switch on the opt-in program reranking / "
+                                   "redraw"),
     ablations: str = typer.Option("", help="comma-separated techniques to switch off one at a time in "
                                            "coc-interweave: calibrate,gap_threshold,describe,both_prompts,grammar,"
-                                           "repair,intent_check,kind_shots,translate,redraw (or 'all')"),
+                                           "repair,intent_check,kind_shots,translate (or 'all')"),
     seeds: int = typer.Option(3, help="pose seeds per task"),
     perception: str = typer.Option("camera", help="camera | ground_truth"),
     config: str | None = typer.Option(None, help="engine YAML"),
