@@ -7,7 +7,8 @@ import ast
 
 import pytest
 
-from coc_ros.bench.robot_tasks import TaskError, _parse_task, get_task, load_tasks, numbers_in, run_reference
+from coc_ros.bench.robot_tasks import (RobotTask, TaskError, _parse_task, get_task, load_tasks, numbers_in,
+                                       run_reference)
 from coc_ros.sim.scene import available_scenes, load_scene
 from scene_stub import SymbolicSceneBackend
 
@@ -18,6 +19,13 @@ LOFT, ATTIC, PORCH, SHED = load_tasks("loft"), load_tasks("attic"), load_tasks("
 BARN, YARD, DOCK, QUAY = load_tasks("barn"), load_tasks("yard"), load_tasks("dock"), load_tasks("quay")
 ALL = (DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX + LOFT + ATTIC + PORCH + SHED + BARN
        + YARD + DOCK + QUAY)
+
+
+def task_id(task: RobotTask) -> str:
+    """A test id naming the task's split and place in it, not the task: CI prints test ids (its list of the slowest
+    tests), and a held-out task's name must not reach whoever tunes the engine. A failing reference program's
+    message names its task."""
+    return f"{task.split}-{[t.name for t in ALL if t.split == task.split].index(task.name):02d}"
 
 
 def test_suite_shape():
@@ -137,7 +145,7 @@ def test_split_adds_a_language_and_a_conditional_multi_step_instruction(split, e
 
 
 @pytest.mark.parametrize("task", BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX + LOFT + ATTIC + PORCH + SHED + BARN
-                         + YARD + DOCK + QUAY, ids=lambda t: t.name)
+                         + YARD + DOCK + QUAY, ids=task_id)
 def test_late_split_tasks_put_at_most_four_objects_in_a_container(task):
     """No acceptable outcome of a blind, sealed, vault, reserve, cellar, annex, loft, attic, porch, shed, barn, yard,
     dock or quay task needs more than four objects in one container (five in one 20 cm tray made the physics
@@ -148,7 +156,7 @@ def test_late_split_tasks_put_at_most_four_objects_in_a_container(task):
     assert max(per_place.values()) <= 4, per_place
 
 
-@pytest.mark.parametrize("task", ALL, ids=lambda t: t.name)
+@pytest.mark.parametrize("task", ALL, ids=task_id)
 def test_task_is_well_formed(task):
     scene = load_scene(task.scene)
     tree = ast.parse(task.program)
@@ -203,11 +211,11 @@ def test_task_file_errors_name_the_task(raw, message):
 
 
 # Every task's reference program and scorer, against the scene's objects as the camera names them (fast).
-@pytest.mark.parametrize("task", ALL, ids=lambda t: t.name)
+@pytest.mark.parametrize("task", ALL, ids=task_id)
 def test_reference_program_solves_task_symbolically(task):
     backend = SymbolicSceneBackend(task.scene)
     score, said = run_reference(task, backend)
-    assert score == 1.0, (backend.world_state(), said)
+    assert score == 1.0, (task.name, backend.world_state(), said)
 
 
 # In the simulator (camera perception, planning, physics): the first task of each scene, seeds rotating. All tasks
@@ -215,14 +223,14 @@ def test_reference_program_solves_task_symbolically(task):
 SIM_SAMPLE = [t for i, t in enumerate(ALL) if t.scene not in {u.scene for u in ALL[:i]}]
 
 
-@pytest.mark.parametrize("index", range(len(SIM_SAMPLE)), ids=[t.name for t in SIM_SAMPLE])
+@pytest.mark.parametrize("index", range(len(SIM_SAMPLE)), ids=[task_id(t) for t in SIM_SAMPLE])
 def test_reference_program_solves_task_in_sim(index):
     from coc_ros.sim.backend import SimSkillBackend
 
     task = SIM_SAMPLE[index]
     with SimSkillBackend(task.scene, seed=task.seed + index % 3, perception="camera") as backend:
         score, said = run_reference(task, backend)
-    assert score == 1.0, (backend.world_state(), said)
+    assert score == 1.0, (task.name, backend.world_state(), said)
 
 
 def test_the_sim_sample_covers_every_scene():
