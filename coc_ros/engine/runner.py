@@ -382,6 +382,16 @@ class _Run:
                                    {"role": "user", "content": feedback}]
             self._write_program(messages)
 
+    def _draw_program(self, messages: list[Message], temperature: float, seed: int) -> tuple[str, str, bool]:
+        """One sampled (seeded) program, its tokens counted in the run's totals: the reply, the program in it, and
+        whether that program can run at all (not empty, not over the length limit)."""
+        completion = self._llm_call(lambda: self.engine.llm.sample(
+            messages, max_tokens=PROGRAM_TOKENS, temperature=temperature, seed=seed))
+        self.result.prompt_tokens += completion.prompt_tokens
+        self.result.completion_tokens += completion.completion_tokens
+        program = extract_program(completion.text)
+        return completion.text, program, bool(program.strip()) and len(program) <= self.engine.limits.max_program_chars
+
     def _redraw(self, messages: list[Message], unmoved: set[str]) -> list[Message] | None:
         """A fresh program for a goal whose program, also when re-prompted, moved nothing: drawn (seeded, at
         REDRAW_TEMPERATURE) from the writer's first prompt, not from the conversation about the failed program,
@@ -396,21 +406,16 @@ class _Run:
         for seed in REDRAW_SEEDS:
             start = time.monotonic()
             try:
-                completion = self._llm_call(lambda seed=seed: llm.sample(
-                    messages, max_tokens=PROGRAM_TOKENS, temperature=REDRAW_TEMPERATURE, seed=seed))
+                text, program, usable = self._draw_program(messages, REDRAW_TEMPERATURE, seed)
             except ScoresUnavailable:
                 return None
-            self.result.prompt_tokens += completion.prompt_tokens
-            self.result.completion_tokens += completion.completion_tokens
-            program = extract_program(completion.text)
-            fresh = (bool(program.strip()) and len(program) <= self.engine.limits.max_program_chars
-                     and _code_of(program) not in unmoved)
+            fresh = usable and _code_of(program) not in unmoved
             self.emit("intent", "generator", source=program, duration=time.monotonic() - start,
                       detail={"check": "redraw", "seed": seed, "temperature": REDRAW_TEMPERATURE,
-                              "used": fresh, "completion": completion.text})
+                              "used": fresh, "completion": text})
             if fresh:
-                self.result.program, self.result.completion = program, completion.text
-                self.emit("program", "generator", source=program, detail={"completion": completion.text,
+                self.result.program, self.result.completion = program, text
+                self.emit("program", "generator", source=program, detail={"completion": text,
                                                                           "drawn": True, "seed": seed})
                 return messages
         return None
@@ -430,12 +435,8 @@ class _Run:
         candidates = {_code_of(self.result.program): self.result.program}
         try:
             for seed in range(1, RERANK_SAMPLES + 1):
-                completion = self._llm_call(lambda seed=seed: llm.sample(
-                    messages, max_tokens=PROGRAM_TOKENS, temperature=RERANK_TEMPERATURE, seed=seed))
-                self.result.prompt_tokens += completion.prompt_tokens
-                self.result.completion_tokens += completion.completion_tokens
-                program = extract_program(completion.text)
-                if program.strip() and len(program) <= self.engine.limits.max_program_chars:
+                _, program, usable = self._draw_program(messages, RERANK_TEMPERATURE, seed)
+                if usable:
                     candidates.setdefault(_code_of(program), program)
             if len(candidates) < 2:
                 self.emit("rerank", "generator", source=self.result.program,
