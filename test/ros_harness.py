@@ -97,45 +97,47 @@ class NodeProcs:
 
 
 class GoalRun:
-    """One goal sent in the background through the CLI's action client; collects feedback and the result, so a
-    test can cancel or kill things mid-goal."""
+    """One goal sent in the background through the CLI's own GoalClient.run_goal (so the tests exercise its lost
+    goal-response and lost-result recovery); collects feedback and the result, so a test can cancel or kill things
+    mid-goal."""
 
     def __init__(self, client: RosClient, instruction: str, mode: str = "", max_seconds: float = 0.0):
-        from coc_ros.action import ExecuteInstruction
+        from coc_ros.ros.goal_client import GoalTimes
 
         self.feedback: list[Any] = []
-        self.accepted = threading.Event()
         self.done = threading.Event()
-        self.goal_handle: Any = None
         self.result: Any = None
         self.status: int | None = None
         self.result_time: float | None = None
-        goal = ExecuteInstruction.Goal(instruction=instruction, mode=mode, max_seconds=float(max_seconds))
-        fut = client.action.send_goal_async(goal, feedback_callback=lambda fb: self.feedback.append(fb.feedback))
-        fut.add_done_callback(self._on_goal)
+        self.error: BaseException | None = None
+        self.times = GoalTimes()
+        self._interrupt = threading.Event()
 
-    def _on_goal(self, fut: Any) -> None:
-        self.goal_handle = fut.result()
-        self.accepted.set()
-        if self.goal_handle.accepted:
-            self.goal_handle.get_result_async().add_done_callback(self._on_result)
-        else:
-            self.done.set()
+        def run() -> None:
+            try:
+                self.status, self.result = client._client.run_goal(
+                    instruction, mode=mode, max_seconds=max_seconds, timeout=600.0,
+                    on_feedback=self.feedback.append, interrupted=self._interrupt, times=self.times)
+                self.result_time = self.times.result
+            except BaseException as exc:  # noqa: BLE001 - re-raised in wait()
+                self.error = exc
+            finally:
+                self.done.set()
 
-    def _on_result(self, fut: Any) -> None:
-        res = fut.result()
-        self.result, self.status, self.result_time = res.result, res.status, time.monotonic()
-        self.done.set()
+        threading.Thread(target=run, daemon=True, name="goal-run").start()
 
     def wait(self, timeout: float = 60.0) -> Any:
         if not self.done.wait(timeout):
             raise TimeoutError(f"no result within {timeout:g} s")
+        if self.error is not None:
+            raise self.error
         return self.result
 
     def cancel(self) -> float:
-        wait_until(self.accepted.is_set, 10, "goal acceptance")
+        """Cancel once the goal is accepted; the moment of the cancel request, for latency measurements."""
+        wait_until(lambda: self.times.accepted is not None, 10, "goal acceptance")
         t = time.monotonic()
-        self.goal_handle.cancel_goal_async()
+        self._interrupt.set()
         return t
 
 
