@@ -119,7 +119,7 @@ class GoalRun:
                     instruction, mode=mode, max_seconds=max_seconds, timeout=600.0,
                     on_feedback=self.feedback.append, interrupted=self._interrupt, times=self.times)
                 self.result_time = self.times.result
-            except BaseException as exc:  # noqa: BLE001 - re-raised in wait()
+            except BaseException as exc:  # re-raised in wait()
                 self.error = exc
             finally:
                 self.done.set()
