@@ -4,6 +4,9 @@ Serves /coc/approve_motion (coc_ros/srv/ApproveMotion). coc_server, started with
 {"require_confirmation": true}, calls it before every motion; this command shows the motion and asks y/n on the
 terminal (no answer within coc_server's `approve_timeout_s` means rejected). `--auto-approve` / `--auto-reject`
 answer without asking (tests, dry runs). Every decision is printed as one line: "approved|rejected SKILL REQUEST".
+It beats on /coc/approve_motion/heartbeat (coc_ros.ros.heartbeat) from its own executor thread, also while a
+question waits for the operator, so coc_server tells an approver that died or a request lost on the way from an
+operator who is still deciding.
 """
 from __future__ import annotations
 
@@ -52,9 +55,10 @@ def approve(
         os.environ["ROS_DOMAIN_ID"] = str(domain_id)
     try:  # here, not at the top: `coc-ros ask` must work without ROS
         import rclpy
-        from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+        from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
         from coc_ros.ros import names
+        from coc_ros.ros.heartbeat import HeartbeatPublisher
         from coc_ros.srv import ApproveMotion
     except ImportError as exc:
         typer.echo(f"error: ROS 2 (rclpy) is not available: {exc}", err=True)
@@ -66,6 +70,10 @@ def approve(
     done = threading.Event()
 
     def serve(req: Any, resp: Any) -> Any:
+        with heartbeat.serving():
+            return decide(req, resp)
+
+    def decide(req: Any, resp: Any) -> Any:
         nonlocal decisions
         try:
             request = json.loads(req.request_json or "{}")
@@ -86,8 +94,9 @@ def approve(
 
     rclpy.init(args=None)
     node = rclpy.create_node("coc_approver")
+    heartbeat = HeartbeatPublisher(node, names.APPROVER_HEARTBEAT)
     node.create_service(ApproveMotion, names.APPROVE_MOTION, serve)
-    executor = SingleThreadedExecutor()
+    executor = MultiThreadedExecutor(num_threads=2)  # the heartbeat's timer runs while a question waits
     executor.add_node(node)
     print(f"serving {names.APPROVE_MOTION} ({mode}); Ctrl-C to stop", flush=True)
     try:

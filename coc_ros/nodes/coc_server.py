@@ -16,7 +16,9 @@ Action /coc/execute (coc_ros/action/ExecuteInstruction):
 - Confirmation mode (safety {"require_confirmation": true}): before every motion the server calls
   /coc/approve_motion (coc_ros/srv/ApproveMotion, served by `coc-ros approve`) and waits up to
   `approve_timeout_s`; a rejection, no approver or no answer in time rejects the motion, which the program sees
-  as a RobotError ("rejected: ...") and which ends the run with that error unless the program catches it.
+  as a RobotError ("rejected: ...") and which ends the run with that error unless the program catches it. The
+  approver beats on /coc/approve_motion/heartbeat, so an approver that died or a request lost under load is a
+  rejection within `dead_after_s` (a few seconds), not after the whole `approve_timeout_s`.
 - Parameters: the engine limits (max_statements, max_lm_calls, max_seconds) default to coc_ros.core.types.Limits;
   `techniques` is a JSON object of coc_ros.engine.techniques.Techniques switches (defaults when empty: all on but
   the opt-in rerank); see config/coc_ros.yaml for all of them.
@@ -49,6 +51,7 @@ from coc_ros.msg import TraceEvent as TraceEventMsg
 from coc_ros.robot.api import RobotAPI, SafetyConfig
 from coc_ros.robot.backend import SkillError
 from coc_ros.ros import names
+from coc_ros.ros.heartbeat import HeartbeatMonitor
 from coc_ros.ros.messages import state_summary, trace_to_msg
 from coc_ros.ros.qos import trace_qos
 from coc_ros.ros.remote import RemoteSkills, lmulator_clients
@@ -96,8 +99,9 @@ class CocServer(Node):
         self.techniques = Techniques.from_dict(json.loads(techniques_json or "{}"))
         self.approver: ServiceCaller | None = None
         if self.safety.require_confirmation:
+            beat = HeartbeatMonitor(self, names.APPROVER_HEARTBEAT, self.group, what="motion approver")
             self.approver = ServiceCaller(self, ApproveMotion, names.APPROVE_MOTION, what="motion approver",
-                                          callback_group=self.group)
+                                          callback_group=self.group, heartbeat=beat, dead_after_s=dead_after_s)
         self.robot = (RobotAPI(self.skills, self.safety, approver=self.approve_motion if self.approver else None)
                       if self.use_robot else None)
         self.trace_pub = self.create_publisher(TraceEventMsg, names.TRACE, trace_qos())
@@ -144,13 +148,14 @@ class CocServer(Node):
         start = time.monotonic()
         try:
             if not self.approver.client.wait_for_service(timeout_sec=timeout):
-                raise ServiceUnavailable(f"service {names.APPROVE_MOTION} not found (is `coc-ros approve` running?)")
-            resp = self.approver.call(req, wait_s=0.0, cancel=self._cancel,
-                                      timeout_s=max(0.1, timeout - (time.monotonic() - start)))
+                raise ServiceUnavailable(f"service {names.APPROVE_MOTION} not found within {timeout:g} s "
+                                         "(is `coc-ros approve` running?)")
+            left = max(0.1, timeout - (time.monotonic() - start))
+            resp = self.approver.call(req, wait_s=left, cancel=self._cancel, timeout_s=left)
         except ServiceUnavailable as exc:
             self.get_logger().warning(f"motion rejected (no approval): {exc}")
-            raise SkillError("rejected", f"{what} was not approved: no answer from the motion approver "
-                                         f"within {timeout:g} s: {exc}") from None
+            raise SkillError("rejected", f"{what} was not approved: no answer from the motion approver: "
+                                         f"{exc}") from None
         if not resp.approved:
             reason = f": {resp.reason}" if resp.reason else ""
             self.get_logger().info(f"motion rejected by the operator: {what}{reason}")

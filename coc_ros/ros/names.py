@@ -20,6 +20,7 @@ SKILL_STOP = "/coc/skills/stop"
 SKILL_GET_WORLD = "/coc/skills/get_world"
 RECORDER_CLOSED = "/coc/recorder/closed"
 APPROVE_MOTION = "/coc/approve_motion"  # confirmation mode: coc_server asks, `coc-ros approve` answers
+APPROVER_HEARTBEAT = "/coc/approve_motion/heartbeat"
 
 RECORDER_NODE = "recorder"  # coc_server waits for a /coc/trace subscription of this node before recording
 
