@@ -228,3 +228,39 @@ def test_sim_faster_than_real_time():
     rtf = measure_rtf(2.0)
     print(f"\nreal-time factor {rtf:.1f}x")
     assert rtf > 1.0
+
+
+def test_an_object_released_outside_the_container_is_picked_and_placed_again(monkeypatch):
+    """A release that ends on the table (staged: the first spot is beside the container, as when an object
+    bounces out of a full one) is seen after going home, and the object is picked again and released over the
+    container; the details say so. With place_retries=0 the same staging is a clear placement failure."""
+    from coc_ros.sim.backend import SimSkillBackend
+    from coc_ros.sim.skills import Skills
+
+    real = Skills.place_spot
+    spots: list[np.ndarray] = []
+
+    def first_beside(self, obj_radius, container, occupied):
+        spot = real(self, obj_radius, container, occupied)
+        if not spots:  # beside the container, on the table, towards the robot
+            spot = np.array([container.pos[0] - container.size[0] / 2 - 0.08, container.pos[1]])
+        spots.append(spot)
+        return spot
+
+    monkeypatch.setattr(Skills, "place_spot", first_beside)
+    b = SimSkillBackend("sort", seed=0, perception="camera")
+    try:
+        details = b.pick_place("soda_can", "recycling_bin", 1.0)
+        assert details["place_attempts"] == 2 and details["final_location"] == "recycling_bin", details
+        assert b.world_state()["soda_can"] == "recycling_bin"
+        assert len(spots) == 2 and np.linalg.norm(spots[0] - spots[1]) > 0.05
+
+        spots.clear()
+        monkeypatch.setattr(b.skills, "pick_place",
+                            lambda *a, **k: Skills.pick_place(b.skills, *a, **k, place_retries=0))
+        with pytest.raises(SkillError) as err:
+            b.pick_place("paper_box", "recycling_bin", 1.0)
+        assert err.value.code == "placement_failed" and "ended at 'table'" in err.value.message, err.value.message
+        assert "releases: 1" in err.value.message
+    finally:
+        b.close()

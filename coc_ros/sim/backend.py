@@ -75,7 +75,8 @@ class SimSkillBackend:
             self._motion.release()
         if details.get("final_location") != target:  # e.g. tipped over the wall: a real failure, not a success
             raise SkillError("placement_failed", f"{obj} ended at {details.get('final_location')!r}, not in "
-                                                 f"{target!r} (attempts: {details.get('attempts')})")
+                                                 f"{target!r} (grasps: {details.get('attempts')}, releases: "
+                                                 f"{details.get('place_attempts')})")
         return details
 
     def move_to(self, position: tuple[float, float, float], velocity_scaling: float = 0.5) -> None:

@@ -218,7 +218,8 @@ class Skills:
         raise SkillError("grasp_failed", f"{est.name} is not in the gripper after closing and lifting")
 
     def place_spot(self, obj_radius: float, container: ContainerSpec, occupied: list[np.ndarray]) -> np.ndarray:
-        """A spot in the container's footprint as far as possible from what is already in it."""
+        """A spot in the container's footprint as far as possible from what is already in it (and from spots
+        already tried, which the caller passes as occupied)."""
         hx = container.size[0] / 2 - WALL - obj_radius - 0.012
         hy = container.size[1] / 2 - WALL - obj_radius - 0.012
         hx, hy = max(hx, 0.0), max(hy, 0.0)
@@ -228,8 +229,10 @@ class Skills:
             return cands[0]
         return max(cands, key=lambda c: min(float(np.linalg.norm(c - o[:2])) for o in occupied))
 
-    def place(self, name: str, container: ContainerSpec, occupied: list[np.ndarray], velocity_scaling: float) -> None:
-        """Carry the held object over the container, lower it to just above the floor, let go, back off."""
+    def place(self, name: str, container: ContainerSpec, occupied: list[np.ndarray],
+              velocity_scaling: float) -> np.ndarray:
+        """Carry the held object over the container, lower it to just above the floor, let go, back off; returns
+        the spot it was released over."""
         w = self.world
         spec = w.scene.object(name)
         spot = self.place_spot(spec.footprint_radius, container, occupied)
@@ -250,10 +253,42 @@ class Skills:
         self.line(np.array([spot[0], spot[1], release_z]), yaw, velocity_scaling * 0.5)
         self.gripper(False)
         self.line(np.array([spot[0], spot[1], transit]), yaw, velocity_scaling)
+        return spot
 
     def pick_place(self, detect: Callable[[], dict[str, ObjectEstimate]], obj: str, container: ContainerSpec,
-                   velocity_scaling: float, retries: int = 1) -> dict[str, Any]:
-        """Detect, pick (one retry after a failed grasp, from a fresh detection), place, go home."""
+                   velocity_scaling: float, retries: int = 1, place_retries: int = 1) -> dict[str, Any]:
+        """Detect, pick (one retry after a failed grasp, from a fresh detection), place, go home, and look where
+        the object came to rest: one that bounced or tipped out onto the table or into another container (seen
+        with round fruit and tall bottles in full containers) is picked again and released over another spot,
+        `place_retries` times. One that fell to the floor is out of reach and stays a placement failure."""
+        held, ests, attempts = self._pick(detect, obj, velocity_scaling, retries)
+        tried: list[np.ndarray] = []
+        places = 0
+        while True:
+            places += 1
+            occupied = [e.position for n, e in ests.items() if n != held and container.contains_xy(*e.position[:2])]
+            tried.append(self.place(held, container, occupied + [np.array([*t, 0.0]) for t in tried],
+                                    velocity_scaling))
+            self.home(velocity_scaling)
+            where = self.world.location_of(held)
+            if where in (container.name, "floor", "gripper") or places > place_retries:
+                break
+            ests = detect()
+            if held not in ests:
+                break
+            try:
+                held = self.pick(ests[held], velocity_scaling)
+            except SkillError as exc:
+                if exc.code != "grasp_failed":
+                    raise
+                self.home(velocity_scaling)
+                break
+        return {"attempts": attempts, "place_attempts": places, "final_location": self.world.location_of(held),
+                "moved": held}
+
+    def _pick(self, detect: Callable[[], dict[str, ObjectEstimate]], obj: str, velocity_scaling: float,
+              retries: int) -> tuple[str, dict[str, ObjectEstimate], int]:
+        """Pick `obj` from a fresh detection, once more after a failed grasp; (held name, detections, attempts)."""
         attempts = 0
         last_error: SkillError | None = None
         while attempts <= retries:
@@ -262,19 +297,13 @@ class Skills:
             if obj not in ests:
                 raise SkillError("unknown_object", f"{obj} is not visible to the camera")
             try:
-                held = self.pick(ests[obj], velocity_scaling)
-                break
+                return self.pick(ests[obj], velocity_scaling), ests, attempts
             except SkillError as exc:
                 if exc.code != "grasp_failed":
                     raise
                 last_error = exc
                 self.line(np.array([*self.world.pinch_pose()[0][:2], TRANSIT_Z]),
                           closing_yaw(self.world.pinch_pose()[1]), velocity_scaling)
-        else:
-            assert last_error is not None
-            self.home(velocity_scaling)
-            raise SkillError("grasp_failed", f"{last_error.message} (after {attempts} attempts)")
-        occupied = [e.position for n, e in ests.items() if n != obj and container.contains_xy(*e.position[:2])]
-        self.place(held, container, occupied, velocity_scaling)
+        assert last_error is not None
         self.home(velocity_scaling)
-        return {"attempts": attempts, "final_location": self.world.location_of(held), "moved": held}
+        raise SkillError("grasp_failed", f"{last_error.message} (after {attempts} attempts)")
