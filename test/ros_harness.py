@@ -56,6 +56,7 @@ class NodeProcs:
         self.env = ros_env(self.domain, tmp / "ros_log")
         self.launcher = NodeLauncher(self.env, log_dir=tmp)
         self._session = request.session
+        self._scripts = 0
         self._failed_before = request.session.testsfailed
         self._module = request.node.name.rsplit("/", 1)[-1].removesuffix(".py")
 
@@ -77,6 +78,19 @@ class NodeProcs:
         wait_until(lambda: f"instance {instance} is live" in self.launcher.log_tail("coc_server", 10**7), timeout,
                    f"coc_server to see {name} instance {instance}")
         return instance
+
+    def scripted_lmulator(self, client: RosClient, replies: list[str], **params: Any) -> None:
+        """(Re)start the lmulator with a fresh scripted LLM holding `replies`, and wait until its service is
+        visible here and coc_server sees the new instance beating."""
+        from coc_ros.srv import Simulate
+
+        self.stop("lmulator")
+        self._scripts += 1
+        script = self.tmp / f"script_{self._scripts}.json"
+        script.write_text(json.dumps(replies))
+        self.start("lmulator", {"llm": f"scripted:{script}", **params})
+        client.wait_for_service(Simulate, "/coc/lmulator/simulate")
+        self.wait_seen_by_server("lmulator")
 
     def check_alive(self) -> None:
         self.launcher.check_alive()
@@ -189,6 +203,25 @@ class RosClient:
 
     def close(self) -> None:
         self._client.close()
+
+
+def connect(procs: NodeProcs, services: tuple[tuple[Any, str], ...] = (),
+            publishers: tuple[str, ...] = ()) -> RosClient:
+    """A RosClient once coc_server's action (and the given services and publishers) are visible and every node is
+    alive; on failure the nodes are stopped and the client closed before the error propagates."""
+    client = RosClient(procs)
+    try:
+        client.wait_for_server()
+        for srv_type, name in services:
+            client.wait_for_service(srv_type, name)
+        for topic in publishers:
+            client.wait_for_publisher(topic)
+        procs.check_alive()
+    except Exception:
+        procs.close()
+        client.close()
+        raise
+    return client
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from ros_harness import SERVER_PARAMS, NodeProcs, RosClient, program_reply, wait_until
+from ros_harness import NodeProcs, SERVER_PARAMS, connect, program_reply, wait_until
 
 pytestmark = pytest.mark.timeout(240)
 SUCCEEDED, ABORTED = 4, 6
@@ -30,14 +30,7 @@ def ros(tmp_path_factory, request):
     procs.start("coc_server", {"record": False, **SERVER_PARAMS, "max_seconds": 120.0,
                                "safety": json.dumps({"require_confirmation": True}),
                                "approve_timeout_s": APPROVE_TIMEOUT_S})
-    client = RosClient(procs)
-    try:
-        client.wait_for_server()
-        procs.check_alive()
-    except Exception:
-        procs.close()
-        client.close()
-        raise
+    client = connect(procs)
 
     from std_msgs.msg import String
 
@@ -58,15 +51,7 @@ def ros(tmp_path_factory, request):
     client.node.create_subscription(String, names.APPROVER_HEARTBEAT, on_beat, 10)
 
     def lmulator(replies):
-        from coc_ros.srv import Simulate
-
-        procs.stop("lmulator")
-        r.n += 1
-        script = tmp / f"script_{r.n}.json"
-        script.write_text(json.dumps(replies))
-        procs.start("lmulator", {"llm": f"scripted:{script}"})
-        client.wait_for_service(Simulate, "/coc/lmulator/simulate")
-        procs.wait_seen_by_server("lmulator")
+        procs.scripted_lmulator(client, replies)
 
     def start_approver():
         r.n += 1

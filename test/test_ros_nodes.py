@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ros_harness import SERVER_PARAMS, NodeProcs, RosClient, program_reply, read_bag, trace_from_bag, wait_until
+from ros_harness import NodeProcs, SERVER_PARAMS, connect, program_reply, read_bag, trace_from_bag, wait_until
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -44,39 +44,16 @@ def ros(tmp_path_factory, request):
     procs.start("skill_server", {"backend": "fake", "fake_motion_s": 0.25})
     procs.start("recorder", {"bag_dir": str(bag_dir)})
     procs.start("coc_server", {"bag_dir": str(bag_dir), **SERVER_PARAMS, "dead_after_s": 5.0})
-    client = RosClient(procs)
     from coc_ros.srv import GetWorld
 
-    try:
-        client.wait_for_server()
-        client.wait_for_service(GetWorld, "/coc/skills/get_world")
-        client.wait_for_publisher("/coc/recorder/closed")
-        procs.check_alive()
-    except Exception:
-        procs.close()
-        client.close()
-        raise
+    client = connect(procs, services=((GetWorld, "/coc/skills/get_world"),), publishers=("/coc/recorder/closed",))
 
     class Ros:
         pass
 
     r = Ros()
     r.procs, r.client, r.tmp, r.bag_dir = procs, client, tmp, bag_dir
-    r.script_n = 0
-
-    def lmulator(replies: list[str], **params) -> None:
-        """(Re)start the lmulator with a fresh scripted LLM and wait until its services are visible."""
-        from coc_ros.srv import Simulate
-
-        procs.stop("lmulator")
-        r.script_n += 1
-        script = tmp / f"script_{r.script_n}.json"
-        script.write_text(json.dumps(replies))
-        procs.start("lmulator", {"llm": f"scripted:{script}", **params})
-        client.wait_for_service(Simulate, "/coc/lmulator/simulate")
-        procs.wait_seen_by_server("lmulator")
-
-    r.lmulator = lmulator
+    r.lmulator = lambda replies, **params: procs.scripted_lmulator(client, replies, **params)
     yield r
     client.close()
     codes = procs.close()

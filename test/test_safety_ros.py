@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from ros_harness import SERVER_PARAMS, NodeProcs, RosClient, program_reply, wait_until
+from ros_harness import NodeProcs, SERVER_PARAMS, connect, program_reply, wait_until
 
 pytestmark = pytest.mark.timeout(240)
 SUCCEEDED, ABORTED = 4, 6
@@ -25,14 +25,7 @@ def ros(tmp_path_factory, request):
     procs.start("skill_server", {"backend": "fake", "fake_motion_s": 0.05})
     procs.start("coc_server", {"record": False, **SERVER_PARAMS,
                                "safety": json.dumps({"require_confirmation": True}), "approve_timeout_s": 3.0})
-    client = RosClient(procs)
-    try:
-        client.wait_for_server()
-        procs.check_alive()
-    except Exception:
-        procs.close()
-        client.close()
-        raise
+    client = connect(procs)
 
     class Ros:
         approver: subprocess.Popen | None = None
@@ -41,15 +34,7 @@ def ros(tmp_path_factory, request):
     r.procs, r.client, r.tmp, r.n = procs, client, tmp, 0
 
     def lmulator(replies):
-        from coc_ros.srv import Simulate
-
-        procs.stop("lmulator")
-        r.n += 1
-        script = tmp / f"script_{r.n}.json"
-        script.write_text(json.dumps(replies))
-        procs.start("lmulator", {"llm": f"scripted:{script}"})
-        client.wait_for_service(Simulate, "/coc/lmulator/simulate")
-        procs.wait_seen_by_server("lmulator")
+        procs.scripted_lmulator(client, replies)
 
     def approver(*flags):
         stop_approver()
