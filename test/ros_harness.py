@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -57,6 +58,7 @@ class NodeProcs:
         self.launcher = NodeLauncher(self.env, log_dir=tmp)
         self._session = request.session
         self._scripts = 0
+        self._approvers = 0
         self._failed_before = request.session.testsfailed
         self._module = request.node.name.rsplit("/", 1)[-1].removesuffix(".py")
 
@@ -91,6 +93,18 @@ class NodeProcs:
         self.start("lmulator", {"llm": f"scripted:{script}", **params})
         client.wait_for_service(Simulate, "/coc/lmulator/simulate")
         self.wait_seen_by_server("lmulator")
+
+    def start_approver(self, *flags: str, interactive: bool = False) -> tuple[subprocess.Popen, Path]:
+        """`coc-ros approve` as its own process (with a stdin pipe the test answers through when `interactive`),
+        once it says it is serving: the process and its log file."""
+        self._approvers += 1
+        log = self.tmp / f"approver_{self._approvers}.log"
+        with open(log, "wb") as fh:
+            proc = subprocess.Popen([sys.executable, "-m", "coc_ros.commands.approve", *flags], env=self.env,
+                                    stdin=subprocess.PIPE if interactive else None, stdout=fh,
+                                    stderr=subprocess.STDOUT)
+        wait_until(lambda: "serving /coc/approve_motion" in log.read_text(), 30, "approver start")
+        return proc, log
 
     def check_alive(self) -> None:
         self.launcher.check_alive()

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
-import threading
 import time
 
 import pytest
@@ -41,12 +39,9 @@ def ros(tmp_path_factory, request):
         approver: subprocess.Popen | None = None
 
     r = Ros()
-    r.procs, r.client, r.tmp, r.n = procs, client, tmp, 0
-    lock = threading.Lock()
-
-    def on_beat(msg: String) -> None:
-        with lock:
-            r.beats.append({**json.loads(msg.data), "seen": time.monotonic()})
+    r.procs, r.client, r.tmp = procs, client, tmp
+    def on_beat(msg: String) -> None:  # the client's one executor thread appends; tests only read
+        r.beats.append({**json.loads(msg.data), "seen": time.monotonic()})
 
     client.node.create_subscription(String, names.APPROVER_HEARTBEAT, on_beat, 10)
 
@@ -54,12 +49,7 @@ def ros(tmp_path_factory, request):
         procs.scripted_lmulator(client, replies)
 
     def start_approver():
-        r.n += 1
-        r.approver_log = tmp / f"approver_{r.n}.log"
-        with open(r.approver_log, "wb") as fh:
-            r.approver = subprocess.Popen([sys.executable, "-m", "coc_ros.commands.approve"], env=procs.env,
-                                          stdin=subprocess.PIPE, stdout=fh, stderr=subprocess.STDOUT)
-        wait_until(lambda: "serving /coc/approve_motion" in r.approver_log.read_text(), 30, "approver start")
+        r.approver, r.approver_log = procs.start_approver(interactive=True)
         wait_until(lambda: "motion approver: instance" in procs.log("coc_server"), 30,
                    "coc_server to see the approver's heartbeat")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -31,19 +30,14 @@ def ros(tmp_path_factory, request):
         approver: subprocess.Popen | None = None
 
     r = Ros()
-    r.procs, r.client, r.tmp, r.n = procs, client, tmp, 0
+    r.procs, r.client, r.tmp = procs, client, tmp
 
     def lmulator(replies):
         procs.scripted_lmulator(client, replies)
 
     def approver(*flags):
         stop_approver()
-        r.n += 1
-        r.approver_log = tmp / f"approver_{r.n}.log"
-        with open(r.approver_log, "wb") as fh:
-            r.approver = subprocess.Popen([sys.executable, "-m", "coc_ros.commands.approve", *flags],
-                                          env=procs.env, stdout=fh, stderr=subprocess.STDOUT)
-        wait_until(lambda: "serving /coc/approve_motion" in r.approver_log.read_text(), 30, "approver start")
+        r.approver, r.approver_log = procs.start_approver(*flags)
         from coc_ros.srv import ApproveMotion
 
         client.wait_for_service(ApproveMotion, "/coc/approve_motion")
