@@ -796,9 +796,24 @@ def test_a_repair_that_returns_the_same_program_is_not_run_again():
     assert "same program again" in llm.calls[2][-1]["content"]
 
 
-def test_a_program_that_defines_a_robot_function_is_repaired_not_run():
-    shadowing = ("def pick_place(obj, target):\n    print(obj, target)\n\n"
-                 "pick_place('ham', 'box')\nanswer = 'done'")
+def test_a_program_that_defines_the_robots_functions_runs_without_those_stubs():
+    stubs = ("def detect_objects():\n    return ['unicorn']\n\n"
+             "def pick_place(obj, target):\n    print(obj, target)\n\n"
+             "for obj in detect_objects():\n    if obj == 'ham':\n        pick_place(obj, 'box')\nanswer = 'done'")
+    llm = ScriptedLLM([fenced(stubs)], {})
+    backend = CountingBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
+    result = Engine(llm, robot=RobotAPI(backend), limits=Limits(timeout_s=30)).run("put the ham in the box")
+    assert result.success, result.error
+    assert backend.motions == [("ham", "box")]  # the robot's own detect_objects and pick_place ran
+    assert len(llm.calls) == 1 and not [e for e in result.trace if e.kind == "repair"]
+    fixes = [e.detail for e in result.trace if e.kind == "grounding" and e.detail.get("by") == "robot stub"]
+    assert [(f["given"], f["grounded"]) for f in fixes] == [("def detect_objects(...)", "the robot's detect_objects"),
+                                                            ("def pick_place(...)", "the robot's pick_place")]
+    assert "def " not in result.program
+
+
+def test_a_program_that_assigns_a_robot_function_is_repaired_not_run():
+    shadowing = "detect_objects = ['ham']\nfor obj in detect_objects:\n    pick_place(obj, 'box')\nanswer = 'done'"
     fixed = "pick_place('ham', 'box')\nanswer = 'done'"
     llm = ScriptedLLM([fenced(shadowing), fenced(fixed)], {})
     backend = CountingBackend(objects=dict(LUNCH), containers=("box",), motion_s=0.0)
@@ -806,7 +821,7 @@ def test_a_program_that_defines_a_robot_function_is_repaired_not_run():
     assert result.success, result.error
     assert backend.motions == [("ham", "box")]
     repair = [e for e in result.trace if e.kind == "repair"][0]
-    assert "defines pick_place, which the robot provides" in repair.detail["error"]
+    assert "defines detect_objects, which the robot provides" in repair.detail["error"]
 
 
 # ------------------------------------------------------------------------------------------ shots by instruction kind

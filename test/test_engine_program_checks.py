@@ -6,10 +6,12 @@ from __future__ import annotations
 import ast
 
 from conftest import CountingBackend, fenced
+from coc_ros.core.program import parse_program
 from coc_ros.core.types import Limits
 from coc_ros.engine.prompts import helper_question
 from coc_ros.engine.program_checks import (colour_conjuncts, escaped_apostrophes, impossible_comparisons,
-                                           place_colours_used, spaced_names, without_colour_tests)
+                                           place_colours_used, spaced_names, without_colour_tests,
+                                           without_robot_stubs)
 from coc_ros.engine.runner import Engine
 from coc_ros.engine.techniques import Techniques
 from coc_ros.llm.scripted import ScriptedLLM
@@ -395,3 +397,16 @@ def test_a_colour_in_a_language_without_known_colour_words_is_read_from_the_tran
     assert backend.motions == [("red_cube", "box")]
     assert [e.detail["names_colour"] for e in result.trace if e.kind == "colour"] == [True]
     assert len(llm.calls) == 2  # one translation, for the program writer and the colour check both
+
+
+def test_without_robot_stubs_removes_whole_top_level_definitions_only():
+    program = ("import functools\n@functools.lru_cache\ndef get_color(obj):\n    return 'red'\n"
+               "def is_red(obj):\n    def pick_place(a, b):\n        return a\n    return get_color(obj) == 'red'\n"
+               "answer = is_red('x')\n")
+    edited, records = without_robot_stubs(program, parse_program(program).tree,
+                                          frozenset({"get_color", "pick_place"}))
+    assert edited == ("import functools\ndef is_red(obj):\n    def pick_place(a, b):\n        return a\n"
+                      "    return get_color(obj) == 'red'\nanswer = is_red('x')\n")
+    assert records == [{"line": 3, "given": "def get_color(...)", "grounded": "the robot's get_color"}]
+    assert without_robot_stubs("answer = 1\n", parse_program("answer = 1\n").tree, frozenset({"get_color"})) == (
+        "answer = 1\n", [])

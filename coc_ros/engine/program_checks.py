@@ -232,6 +232,25 @@ def quoted_variables(tree: ast.AST, skills: set[str]) -> list[ast.Constant]:
     return found
 
 
+def without_robot_stubs(program: str, tree: ast.Module, functions: frozenset[str]) -> tuple[str, list[dict]]:
+    """The program without its top-level definitions of the robot's own functions (`def pick_place(obj, target):
+    print(...)`, `def detect_objects(): return [...]`), plus one record per definition removed. The writer meant
+    the robot's function, which the program then calls: measured, asked to repair such a program, the 1.5B writer
+    sent the same stubs back every round, so nothing moved. Only a whole `def` is removed; assigning a robot
+    function's name (`detect_objects = [...]`) stays a program error, as it says something else."""
+    stubs = [node for node in tree.body
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in functions]
+    if not stubs:
+        return program, []
+    lines = program.splitlines(keepends=True)
+    for node in sorted(stubs, key=lambda n: n.lineno, reverse=True):
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        del lines[first - 1:node.end_lineno]
+    records = [{"line": node.lineno, "given": f"def {node.name}(...)", "grounded": f"the robot's {node.name}"}
+               for node in stubs]
+    return "".join(lines), records
+
+
 def unquote(program: str, constants: list[ast.Constant]) -> str:
     """The program with each given (single-line) string constant replaced by the bare name it spells."""
     return _replaced(program, [(node, str(node.value)) for node in constants])

@@ -43,7 +43,7 @@ from coc_ros.engine.techniques import Techniques
 from coc_ros.engine.lmulator_protocol import SimReply, SimRequest, LMulatorProtocol
 from coc_ros.engine.program_checks import (as_helpers, colour_conjuncts, escaped_apostrophes, impossible_comparisons,
                                            place_colours_used, quoted_variables, respelled, spaced_names, unquote,
-                                           without_colour_tests)
+                                           without_colour_tests, without_robot_stubs)
 from coc_ros.core.types import (
     Canceled,
     CocError,
@@ -687,11 +687,15 @@ class _Run:
             self._simulate_program()
             return
         self.program_started = len(r.trace)
-        check_program(parsed.tree)  # static sandbox check, also done by the worker; fail before starting it
+        tree = parsed.tree
+        if self.engine.robot is not None and self.check_values:
+            tree = self._rewritten(without_robot_stubs(r.program, tree, self.engine.robot.functions), "robot stub",
+                                   tree)
+        check_program(tree)  # static sandbox check, also done by the worker; fail before starting it
         if self.engine.robot is not None:
-            _check_no_shadowing(parsed.tree, self.engine.robot.functions)
+            _check_no_shadowing(tree, self.engine.robot.functions)
         if self.check_values:
-            self._unquote_variables(parsed.tree)
+            self._unquote_variables(tree)
             self._check_perception_values()
         self._run_in_sandbox(mode)
 
