@@ -117,3 +117,100 @@ def test_import_and_module_proxies_are_frozen_and_leak_nothing(monkeypatch):
         _ = typing.no_such_name
     assert info.value.obj is None or isinstance(info.value.obj, policy.ModuleProxy)  # never the real module
     assert info.value.__context__ is None  # nor an inner AttributeError that holds it
+
+
+# --------------------------------------------------------------- red-team round of the seventeenth session
+COPY_REDUCE_CHAIN = """
+import functools, copy, collections.abc
+class Hook(collections.abc.Sized):
+    pass
+found = []
+def grab(other):
+    found.append(other)
+    return NotImplemented
+class Carrier:
+    def make(self):
+        return lambda protocol: (lambda: Hook, (), (None, {'__subclasshook__': grab}))
+    reducer = functools.cached_property(make)
+Carrier.reducer.attrname = '__reduce_ex__'
+c = Carrier()
+c.reducer
+copy.deepcopy(c)
+isinstance(int, Hook)
+answer = str(found)
+"""
+
+
+def test_cached_property_is_denied_so_copy_cannot_set_attributes_by_name(run_program):
+    """A cached_property renamed to '__reduce_ex__' stored a reducer in an instance's __dict__; copy.deepcopy then
+    set Hook.__subclasshook__ by its string name, and isinstance(int, Hook) handed the program the real `type`
+    (the run succeeded with answer "[<class 'type'>]")."""
+    from coc_ros.core.types import Abort
+
+    functools = policy.restricted_import("functools")
+    with pytest.raises(Abort, match="functools.cached_property is not allowed"):
+        _ = functools.cached_property
+    assert functools.lru_cache is not None  # the rest of functools stays usable
+    result, _ = run_program(COPY_REDUCE_CHAIN)
+    assert not result.success and result.error_kind == "sandbox", (result.answer, result.error)
+    assert "functools.cached_property is not allowed" in result.error
+
+
+@pytest.mark.parametrize("end", ["stop", "reset"])
+def test_a_motion_approved_after_its_goal_ended_is_not_made(end):
+    """The operator's approval used to be the last check: a run that timed out (the host stops the robot) or a
+    next goal (reset) while the approval was pending did not stop the motion once it was approved."""
+    import threading
+    import time
+
+    from coc_ros.robot.api import RobotAPI, SafetyConfig
+    from coc_ros.robot.backend import SkillError
+    from coc_ros.robot.fake_backend import FakeSkillBackend
+
+    asked, release = threading.Event(), threading.Event()
+
+    def approver(skill, request):
+        asked.set()
+        release.wait(5)
+        return True
+
+    backend = FakeSkillBackend(motion_s=0.0)
+    robot = RobotAPI(backend, SafetyConfig(require_confirmation=True), approver=approver)
+    robot.reset()
+    outcome = {}
+
+    def call():
+        try:
+            outcome["result"] = robot.call("pick_place", ["red_cube", "box"], {})
+        except SkillError as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    assert asked.wait(5)
+    robot.stop() if end == "stop" else robot.reset()
+    time.sleep(0.05)
+    release.set()
+    thread.join(5)
+    assert backend.world["red_cube"] == "table" and robot.motions == 0 and not robot.done
+    assert outcome["error"].code == "canceled", outcome
+    # approved in time, within its goal: the motion is made
+    release.set()
+    robot.reset()
+    assert robot.call("pick_place", ["red_cube", "box"], {}) == "placed red_cube in box"
+    assert backend.world["red_cube"] == "box"
+
+
+@pytest.mark.parametrize("args", [("0.3", "0.0", "0.3"), (0.5, False, True), (10**400, 0, 0.3)])
+def test_move_to_takes_numbers_only(args):
+    from coc_ros.robot.api import RobotAPI
+    from coc_ros.robot.backend import SkillError
+    from coc_ros.robot.fake_backend import FakeSkillBackend
+
+    robot = RobotAPI(FakeSkillBackend(motion_s=0.0))
+    with pytest.raises(SkillError, match="move_to needs numbers"):
+        robot.call("move_to", list(args), {})
+    with pytest.raises(SkillError, match="velocity scaling must be a number"):
+        robot.call("move_to", [0.3, 0.0, 0.3, 10**400], {})
+    assert robot.motions == 0
+    assert robot.call("move_to", [0.3, 0, 0.3], {}) == "moved"  # ints and floats still do

@@ -114,10 +114,21 @@ def backend_place_colors(backend: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in fn().items() if v} if callable(fn) else {}
 
 
+def _is_number(value: Any) -> bool:
+    """A real int or float (not a bool, not a numeric string), small enough to be a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        float(value)
+    except OverflowError:  # 10**400: an int no float can hold
+        return False
+    return True
+
+
 def check_velocity_scaling(value: Any) -> float:
     """Velocity scaling must be a number in (0, 1]: 0.0 is an error, never read as 'default' or 'full speed'."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SkillError("invalid_argument", f"velocity scaling must be a number in (0, 1], got {value!r}")
+    if not _is_number(value):
+        raise SkillError("invalid_argument", f"velocity scaling must be a number in (0, 1], got {value!r:.200}")
     if not 0.0 < float(value) <= 1.0:
         raise SkillError("invalid_argument", f"velocity scaling must be in (0, 1], got {value!r}")
     return float(value)
@@ -134,6 +145,10 @@ class RobotAPI:
         self.config = config or SafetyConfig()
         self.approver = approver
         self._canceled = threading.Event()
+        # Each goal's number; a call remembers the goal it began in (per thread), so that a call still running when
+        # its goal ended (a timeout while the operator was asked, a long list of objects) never moves in a later one.
+        self._goal = 0
+        self._call_goal = threading.local()
         self.motions = 0
         self.said: list[str] = []
         self._known: dict[str, Detection] = {}
@@ -146,6 +161,7 @@ class RobotAPI:
 
     def reset(self) -> None:
         """Start of a goal: fresh motion budget, cancel cleared, no remembered detections or motions."""
+        self._goal += 1
         self._canceled.clear()
         self.motions = 0
         self.said = []
@@ -186,6 +202,7 @@ class RobotAPI:
     def call(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         if name not in self.functions:
             raise SkillError("invalid_argument", f"unknown robot function {name!r}")
+        self._call_goal.value = self._goal
         try:
             return getattr(self, f"_{name}")(*args, **kwargs)
         except TypeError as exc:
@@ -304,10 +321,9 @@ class RobotAPI:
                 and all(ground_name(t, objects) is not None and ground_name(t, places) is None for t in targets))
 
     def _move_to(self, x: float, y: float, z: float, speed: float | None = None) -> str:
-        try:
-            position = (float(x), float(y), float(z))
-        except (TypeError, ValueError):
-            raise SkillError("invalid_argument", f"move_to needs numbers, got {(x, y, z)!r}") from None
+        if not all(_is_number(v) for v in (x, y, z)):  # float('0.3') and float(True) would pass: numbers only
+            raise SkillError("invalid_argument", f"move_to needs numbers, got {(x, y, z)!r:.300}")
+        position = (float(x), float(y), float(z))
         scaling = self.config.velocity_scaling if speed is None else check_velocity_scaling(speed)
         self._check_bounds(position, "target position")
         self._before_motion("move_to", {"position": position, "velocity_scaling": scaling})
@@ -325,8 +341,13 @@ class RobotAPI:
             raise SkillError("out_of_bounds", f"{what} at {tuple(round(p, 3) for p in position)} is outside the "
                                               f"workspace {lo}..{hi}")
 
+    def _ended(self) -> bool:
+        """Whether this call's goal was canceled, ran out of time (the host stops the robot) or was followed by
+        another goal while the call was still running."""
+        return self._canceled.is_set() or getattr(self._call_goal, "value", self._goal) != self._goal
+
     def _before_motion(self, skill: str, request: dict[str, Any]) -> None:
-        if self._canceled.is_set():
+        if self._ended():
             raise SkillError("canceled", "the goal was canceled")
         if self.hold_still:
             raise SkillError("rejected", f"{skill} refused: the goal's motions are done; only the answer was asked for")
@@ -337,4 +358,7 @@ class RobotAPI:
                 raise SkillError("rejected", "confirmation mode is on but no approver is connected")
             if not self.approver(skill, request):
                 raise SkillError("rejected", f"the operator did not approve {skill} {request}")
+            if self._ended():  # approved after the goal was canceled or ended (red-team, seventeenth session)
+                raise SkillError("canceled", f"{skill} was approved only after the goal was canceled or had ended; "
+                                             "not moved")
         self.motions += 1

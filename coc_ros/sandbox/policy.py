@@ -59,7 +59,10 @@ MODULE_ATTRIBUTE_DENYLIST: dict[str, frozenset[str]] = {
     "operator": frozenset({"attrgetter", "methodcaller"}),
     "string": frozenset({"Formatter"}),
     "typing": frozenset({"get_type_hints", "ForwardRef", "get_origin", "Type"}),
-    "functools": frozenset({"update_wrapper", "wraps", "singledispatch", "singledispatchmethod"}),
+    # cached_property stores into `instance.__dict__[self.attrname]`, and `attrname` is a public, writable
+    # attribute: renamed to '__reduce_ex__' it planted a reducer that made copy.deepcopy() set any attribute by a
+    # string name (red-team, seventeenth session: a `__subclasshook__` that handed out `type`).
+    "functools": frozenset({"update_wrapper", "wraps", "singledispatch", "singledispatchmethod", "cached_property"}),
     "copy": frozenset({"dispatch_table"}),  # copyreg's table: a reducer there makes copy() set attributes by name
 }
 
