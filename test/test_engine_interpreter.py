@@ -94,6 +94,16 @@ def test_function_bodies_run_per_statement(run_program):
     assert [e.line for e in lm_events(result)] == [3, 3, 3]
 
 
+def test_a_class_defined_inside_a_function_works_as_in_python(run_program):
+    """A class body reads __module__ from its globals: inside a function those are the call's frame (found by the
+    seventeenth session's red-team, where it was a NameError)."""
+    program = ("def make(n):\n    class Box:\n        size = n\n    return Box\n"
+               "answer = make(3).size + make(4).size")
+    result, _ = run_program(program, [])
+    assert result.success, result.error
+    assert result.answer == 7
+
+
 def test_while_break_continue_and_try_except(run_program):
     program = ("i = 0\nseen = []\nwhile True:\n    i += 1\n    if i % 2 == 0:\n        continue\n"
                "    if i > 7:\n        break\n    seen.append(i)\ntry:\n    x = seen[10]\nexcept IndexError:\n"

@@ -521,6 +521,8 @@ class Interpreter:
             def interpreted(*args: Any, **kwargs: Any) -> Any:
                 frame = _FrameNamespace(interp, module_ns)
                 dict.__setitem__(frame, "__builtins__", interp.builtins)
+                # A class statement in the body runs with this frame as its globals and reads __module__ from it.
+                dict.__setitem__(frame, "__name__", module_ns["__name__"])
                 # Bind arguments exactly as Python would (errors included), then copy them into the frame.
                 bound = inspect.signature(binder).bind(*args, **kwargs)
                 bound.apply_defaults()
