@@ -91,6 +91,27 @@ def test_decisions_bench_scores_the_lmulators_answers_against_the_tuning_set(tmp
         load_tuning_set(bad)
 
 
+def test_decisions_bench_configs_switch_the_techniques_the_engine_switches(monkeypatch, tmp_path):
+    """Each configuration reaches the LMulator as the hints the engine sends: '+one_prompt' is the described
+    question alone (both_prompts off), the others the engine's default."""
+    from coc_ros.bench import decisions
+    from coc_ros.engine.lmulator import LMulator
+    from coc_ros.engine.lmulator_protocol import SimReply
+
+    seen: list[tuple[bool, bool, bool]] = []
+
+    def simulate(self, request):
+        h = request.hints
+        seen.append((h["calibrate"], h["describe"], h["both_prompts"]))
+        return SimReply(value="True")
+
+    monkeypatch.setattr(LMulator, "simulate", simulate)
+    monkeypatch.setattr(decisions, "load_tuning_set", lambda: [{"objects": ["a"], "questions": {"is_x": [True]}}])
+    decisions.run_decisions_bench(object(), ["calibrated+described", "calibrated+described+one_prompt", "raw"],
+                                  tmp_path / "out.json")
+    assert seen == [(True, True, True), (True, True, False), (False, False, True)]
+
+
 def test_oracle_decisions_row_answers_yes_no_from_the_scene_and_delegates_the_rest():
     from coc_ros.bench.robot_tasks import OracleDecisions
     from coc_ros.engine.lmulator_protocol import SimReply, SimRequest

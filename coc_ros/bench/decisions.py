@@ -45,7 +45,7 @@ def load_tuning_set(path: Path | None = None) -> list[dict[str, Any]]:
 
 
 def run_config(llm: LLMClient, groups: list[dict[str, Any]], name: str, *, calibrate: bool,
-               describe: bool) -> DecisionRow:
+               describe: bool, both_prompts: bool = True) -> DecisionRow:
     """Every question of every group through one LMulator (descriptions are kept across groups, as in a node)."""
     lmulator = LMulator(llm)
     row = DecisionRow(name, 0, 0, {}, 0.0, [])
@@ -55,7 +55,7 @@ def run_config(llm: LLMClient, groups: list[dict[str, Any]], name: str, *, calib
         for helper, truths in group["questions"].items():
             for obj, truth in zip(objects, truths):
                 hints = {"decision": "bool", "helper": helper, "args": [obj], "peers": objects,
-                         "calibrate": calibrate, "describe": describe}
+                         "calibrate": calibrate, "describe": describe, "both_prompts": both_prompts}
                 reply = lmulator.simulate(SimRequest(
                     run_id=f"{name}-{g}", question="", program="", line=1, source=f"if {helper}(obj):", kind="call",
                     expression=f"{helper}({obj!r})", state={}, hints=hints))
@@ -73,14 +73,17 @@ def run_config(llm: LLMClient, groups: list[dict[str, Any]], name: str, *, calib
     return row
 
 
-CONFIGS = {"calibrated+described": (True, True), "calibrated": (True, False), "raw+described": (False, True),
-           "raw": (False, False)}
+# name -> (calibrate, describe, both_prompts); both_prompts matters only with the description (the engine's default:
+# the mean of the described and the bare question). "+one_prompt" is the described question alone.
+CONFIGS = {"calibrated+described": (True, True, True), "calibrated+described+one_prompt": (True, True, False),
+           "calibrated": (True, False, True), "raw+described": (False, True, True),
+           "raw+described+one_prompt": (False, True, False), "raw": (False, False, True)}
 
 
 def run_decisions_bench(llm: LLMClient, configs: list[str], out: Path) -> list[DecisionRow]:
     groups = load_tuning_set()
-    rows = [run_config(llm, groups, name, calibrate=CONFIGS[name][0], describe=CONFIGS[name][1])
-            for name in configs]
+    rows = [run_config(llm, groups, name, calibrate=CONFIGS[name][0], describe=CONFIGS[name][1],
+                       both_prompts=CONFIGS[name][2]) for name in configs]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"model": getattr(llm, "name", "?"), "rows": [dataclasses.asdict(r) for r in rows]},
                               indent=1))
