@@ -67,9 +67,10 @@ def test_summary_per_split_and_row():
     rec.append({"split": "dock", "mode": "direct", "success": True, "score": 1.0, "lm_calls": 4, "seconds": 5.0})
     rec.append({"split": "quay", "mode": "direct", "success": False, "score": 0.75, "lm_calls": 2, "seconds": 6.0})
     rec.append({"split": "pier", "mode": "direct", "success": True, "score": 1.0, "lm_calls": 3, "seconds": 4.0})
+    rec.append({"split": "wharf", "mode": "direct", "success": False, "score": 0.5, "lm_calls": 5, "seconds": 7.0})
     s = summarize(rec)
     assert s["dev"]["direct"]["success_rate"] == 50.0 and s["dev"]["direct"]["n"] == 4
-    assert s["heldout"]["direct"]["successes"] == 1 and s["all"]["direct"]["n"] == 21
+    assert s["heldout"]["direct"]["successes"] == 1 and s["all"]["direct"]["n"] == 22
     assert s["fresh"]["direct"]["successes"] == 0 and s["fresh"]["direct"]["mean_score"] == 50.0
     assert s["blind"]["direct"]["n"] == 1 and s["blind"]["direct"]["lm_calls"] == 2
     assert s["sealed"]["direct"]["successes"] == 0 and s["sealed"]["direct"]["mean_score"] == 25.0
@@ -86,6 +87,7 @@ def test_summary_per_split_and_row():
     assert s["dock"]["direct"]["successes"] == 1 and s["dock"]["direct"]["lm_calls"] == 4
     assert s["quay"]["direct"]["successes"] == 0 and s["quay"]["direct"]["mean_score"] == 75.0
     assert s["pier"]["direct"]["successes"] == 1 and s["pier"]["direct"]["lm_calls"] == 3
+    assert s["wharf"]["direct"]["successes"] == 0 and s["wharf"]["direct"]["mean_score"] == 50.0
     lo, hi = s["dev"]["direct"]["ci95"]
     assert lo < 50 < hi
 
@@ -102,22 +104,23 @@ def test_report_prints_every_split():
                                 ("cellar", "laundry_room"), ("annex", "gym"), ("loft", "nursery"),
                                 ("attic", "groceries"), ("porch", "car_boot"), ("shed", "science_lab"),
                                 ("barn", "barn_workbench"), ("yard", "post_office"), ("dock", "phone_repair"),
-                                ("quay", "airport_security"), ("pier", "library_returns"))]
+                                ("quay", "airport_security"), ("pier", "library_returns"),
+                                ("wharf", "smoothie_bar"))]
     console = Console(record=True, width=200)
     assert set(print_report(rec, console)) == {"dev", "heldout", "fresh", "blind", "sealed", "vault", "reserve",
                                                "cellar", "annex", "loft", "attic", "porch", "shed", "barn",
-                                               "yard", "dock", "quay", "pier", "all"}
+                                               "yard", "dock", "quay", "pier", "wharf", "all"}
     text = console.export_text()
     assert "held-out split" in text and "fresh split" in text and "blind split" in text and "sealed split" in text
     assert "vault split" in text and "reserve split" in text and "cellar split" in text and "annex split" in text
     assert "loft split" in text and "attic split" in text and "porch split" in text and "shed split" in text
     assert "barn split" in text and "yard split" in text and "dock split" in text and "quay split" in text
-    assert "pier split" in text
+    assert "pier split" in text and "wharf split" in text
     assert "t_dev" in text and "t_fresh" not in text and "t_blind" not in text  # per-task rows: dev split only
     assert "t_sealed" not in text and "t_vault" not in text and "t_reserve" not in text and "t_cellar" not in text
     assert "t_annex" not in text and "t_loft" not in text and "t_attic" not in text and "t_porch" not in text
     assert "t_shed" not in text and "t_barn" not in text and "t_yard" not in text and "t_dock" not in text
-    assert "t_quay" not in text and "t_pier" not in text
+    assert "t_quay" not in text and "t_pier" not in text and "t_wharf" not in text
 
 
 def test_rows():

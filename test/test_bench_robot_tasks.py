@@ -17,9 +17,9 @@ SEALED, VAULT = load_tasks("sealed"), load_tasks("vault")
 RESERVE, CELLAR, ANNEX = load_tasks("reserve"), load_tasks("cellar"), load_tasks("annex")
 LOFT, ATTIC, PORCH, SHED = load_tasks("loft"), load_tasks("attic"), load_tasks("porch"), load_tasks("shed")
 BARN, YARD, DOCK, QUAY = load_tasks("barn"), load_tasks("yard"), load_tasks("dock"), load_tasks("quay")
-PIER = load_tasks("pier")
+PIER, WHARF = load_tasks("pier"), load_tasks("wharf")
 ALL = (DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX + LOFT + ATTIC + PORCH + SHED + BARN
-       + YARD + DOCK + QUAY + PIER)
+       + YARD + DOCK + QUAY + PIER + WHARF)
 
 
 def task_id(task: RobotTask) -> str:
@@ -80,16 +80,19 @@ def test_fresh_split_is_mostly_on_new_scenes():
      + BARN + YARD + DOCK, {"indonesian"}, {"indonesian", "chinese"}, 2),
     (PIER, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX + LOFT + ATTIC + PORCH + SHED
      + BARN + YARD + DOCK + QUAY, {"greek"}, {"greek", "chinese"}, 2),
+    (WHARF, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX + LOFT + ATTIC + PORCH + SHED
+     + BARN + YARD + DOCK + QUAY + PIER, {"hindi"}, {"hindi", "chinese"}, 2),
 ], ids=["blind", "sealed", "vault", "reserve", "cellar", "annex", "loft", "attic", "porch", "shed", "barn", "yard",
-        "dock", "quay", "pier"])
+        "dock", "quay", "pier", "wharf"])
 def test_late_splits_are_mostly_on_scenes_of_their_own(split, earlier, required, languages, n_foreign):
-    """The blind, sealed, vault, reserve, cellar, annex, loft, attic, porch, shed, barn, yard, dock, quay and pier
-    splits were written for scenes nothing earlier used, with instructions not in English (blind: two in Chinese;
+    """The blind, sealed, vault, reserve, cellar, annex, loft, attic, porch, shed, barn, yard, dock, quay, pier and
+    wharf splits were written for scenes nothing earlier used, with instructions not in English (blind: two in Chinese;
     sealed: two; vault: one, in French; reserve: one, in Italian; cellar: one, in Dutch; annex: one, in Portuguese;
     loft: one in Polish and one in Chinese; attic: one in Russian and one in Chinese; porch: one in Japanese and one
     in Chinese; shed: one in Korean and one in Chinese; barn: one in Turkish and one in Chinese; yard: one in Swedish
     and one in Chinese; dock: one in Vietnamese and one in Chinese; quay: one in Indonesian and one in Chinese; pier:
-    one in Greek and one in Chinese) and every counting task's answer scored."""
+    one in Greek and one in Chinese; wharf: one in Hindi and one in Chinese) and every counting task's answer
+    scored."""
     assert len(split) >= 10 and len({t.split for t in split}) == 1
     new_scenes = {t.scene for t in split} - {t.scene for t in earlier}
     assert len(new_scenes) >= 2
@@ -137,10 +140,13 @@ def test_vault_split_adds_a_language_and_a_multi_step_instruction():
      + BARN + YARD + DOCK, {"birthday_party", "airport_security"}, "indonesian"),
     (PIER, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX + LOFT + ATTIC + PORCH + SHED
      + BARN + YARD + DOCK + QUAY, {"library_returns", "breakfast_table"}, "greek"),
-], ids=["reserve", "cellar", "annex", "loft", "attic", "porch", "shed", "barn", "yard", "dock", "quay", "pier"])
+    (WHARF, DEV + HELDOUT + FRESH + BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX + LOFT + ATTIC + PORCH + SHED
+     + BARN + YARD + DOCK + QUAY + PIER, {"smoothie_bar", "moving_day"}, "hindi"),
+], ids=["reserve", "cellar", "annex", "loft", "attic", "porch", "shed", "barn", "yard", "dock", "quay", "pier",
+        "wharf"])
 def test_split_adds_a_language_and_a_conditional_multi_step_instruction(split, earlier, scenes, language):
-    """The reserve, cellar, annex, loft, attic, porch, shed, barn, yard, dock, quay and pier splits each add two new
-    scenes, one language no earlier split used, and a multi-step instruction with a conditional step on an older
+    """The reserve, cellar, annex, loft, attic, porch, shed, barn, yard, dock, quay, pier and wharf splits each add
+    two new scenes, one language no earlier split used, and a multi-step instruction with a conditional step on an older
     scene."""
     assert len(split) == 12
     assert {t.scene for t in split} - {t.scene for t in earlier} == scenes
@@ -151,11 +157,11 @@ def test_split_adds_a_language_and_a_conditional_multi_step_instruction(split, e
 
 
 @pytest.mark.parametrize("task", BLIND + SEALED + VAULT + RESERVE + CELLAR + ANNEX + LOFT + ATTIC + PORCH + SHED + BARN
-                         + YARD + DOCK + QUAY + PIER, ids=task_id)
+                         + YARD + DOCK + QUAY + PIER + WHARF, ids=task_id)
 def test_late_split_tasks_put_at_most_four_objects_in_a_container(task):
     """No acceptable outcome of a blind, sealed, vault, reserve, cellar, annex, loft, attic, porch, shed, barn, yard,
-    dock, quay or pier task needs more than four objects in one container (five in one 20 cm tray made the physics
-    fragile)."""
+    dock, quay, pier or wharf task needs more than four objects in one container (five in one 20 cm tray made the
+    physics fragile)."""
     scene = load_scene(task.scene)
     allowed = task.expected(scene)
     per_place = {c: sum(c in places for places in allowed.values()) for c in scene.container_names}

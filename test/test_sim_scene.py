@@ -84,7 +84,7 @@ def test_yaml_syntax_error_names_file(tmp_path):
                                    "attic_clearout", "car_boot", "hair_salon", "science_lab", "cafe_counter",
                                    "barn_workbench", "sewing_room", "backyard_bbq", "post_office",
                                    "fishing_jetty", "phone_repair", "birthday_party", "airport_security",
-                                   "library_returns", "breakfast_table"])
+                                   "library_returns", "breakfast_table", "smoothie_bar", "moving_day"])
 def test_benchmark_scenes_are_told_apart_by_the_camera(scene):
     """Every object of the benchmark's newer scenes is found and named from pixels within 1 cm (same colour
     objects differ in shape or size), on every pose seed the benchmark uses."""

@@ -22,8 +22,10 @@ rule, on two more new scenes, never tuned on, reported separately), `bench/data/
 fourteenth held-out set under the same rule, on two more new scenes, never tuned on, reported separately),
 `bench/data/robot_tasks_dock.yaml` (dock: a fifteenth held-out set under the same rule, on two more new scenes, never
 tuned on, reported separately), `bench/data/robot_tasks_quay.yaml` (quay: a sixteenth held-out set under the same
-rule, on two more new scenes, never tuned on, reported separately) and `bench/data/robot_tasks_pier.yaml` (pier: a
-seventeenth held-out set under the same rule, on two more new scenes, never tuned on, reported separately).
+rule, on two more new scenes, never tuned on, reported separately), `bench/data/robot_tasks_pier.yaml` (pier: a
+seventeenth held-out set under the same rule, on two more new scenes, never tuned on, reported separately) and
+`bench/data/robot_tasks_wharf.yaml` (wharf: an eighteenth held-out set under the same rule, on two more new scenes,
+never tuned on, reported separately).
 Scorers read only the simulator's final `world_state()` (object -> container/'table'/...), the scene's scorer-only
 attributes (vegan, recyclable, material, ...; perception never sees them) and, for counting tasks, what the robot
 said. Where common sense allows two answers the rules accept both.
@@ -50,14 +52,14 @@ from coc_ros.sim.scene import Scene, load_scene
 
 Allowed = dict[str, set[str]]
 SPLITS = ("dev", "heldout", "fresh", "blind", "sealed", "vault", "reserve", "cellar", "annex", "loft", "attic",
-          "porch", "shed", "barn", "yard", "dock", "quay", "pier")
+          "porch", "shed", "barn", "yard", "dock", "quay", "pier", "wharf")
 _FILES = {"dev": "robot_tasks.yaml", "heldout": "robot_tasks_heldout.yaml", "fresh": "robot_tasks_fresh.yaml",
           "blind": "robot_tasks_blind.yaml", "sealed": "robot_tasks_sealed.yaml", "vault": "robot_tasks_vault.yaml",
           "reserve": "robot_tasks_reserve.yaml", "cellar": "robot_tasks_cellar.yaml",
           "annex": "robot_tasks_annex.yaml", "loft": "robot_tasks_loft.yaml", "attic": "robot_tasks_attic.yaml",
           "porch": "robot_tasks_porch.yaml", "shed": "robot_tasks_shed.yaml", "barn": "robot_tasks_barn.yaml",
           "yard": "robot_tasks_yard.yaml", "dock": "robot_tasks_dock.yaml", "quay": "robot_tasks_quay.yaml",
-          "pier": "robot_tasks_pier.yaml"}
+          "pier": "robot_tasks_pier.yaml", "wharf": "robot_tasks_wharf.yaml"}
 _SPEC_KEYS = {"name", "color", "shape", "category"}  # what the camera knows; other keys are scene attributes
 
 
@@ -152,8 +154,8 @@ def numbers_in(text: str) -> set[int]:
 
 def load_tasks(split: str = "dev") -> list[RobotTask]:
     """The tasks of one split ('dev', 'heldout', 'fresh', 'blind', 'sealed', 'vault', 'reserve', 'cellar', 'annex',
-    'loft', 'attic', 'porch', 'shed', 'barn', 'yard', 'dock', 'quay', 'pier') or of all of them ('all'); every task
-    is validated against its scene."""
+    'loft', 'attic', 'porch', 'shed', 'barn', 'yard', 'dock', 'quay', 'pier', 'wharf') or of all of them ('all');
+    every task is validated against its scene."""
     if split == "all":
         return [t for s in SPLITS for t in load_tasks(s)]
     if split not in SPLITS:

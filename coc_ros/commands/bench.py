@@ -73,7 +73,7 @@ def lmulator_cache(rounds: int = typer.Option(1, help="passes over the 8 calls")
 def robot(
     llm: str | None = typer.Option(None, "--llm", help="local | openai | scripted:PATH"),
     split: str = typer.Option("all", help="dev | heldout | fresh | blind | sealed | vault | reserve | cellar | annex "
-                                           "| loft | attic | porch | shed | barn | yard | dock | quay | pier "
+                                           "| loft | attic | porch | shed | barn | yard | dock | quay | pier | wharf "
                                            "| all"),
     tasks: str | None = typer.Option(None, help="comma-separated task names (default: every task of --split)"),
     modes: str = typer.Option("coc-interweave,coc-python,direct",
@@ -126,7 +126,7 @@ def robot_report(
                    "helpers on every pose seed, camera perception. No LM.")
 def robot_oracle(
     split: str = typer.Option("all", help="dev | heldout | fresh | blind | sealed | vault | reserve | cellar | annex "
-                                           "| loft | attic | porch | shed | barn | yard | dock | quay | pier "
+                                           "| loft | attic | porch | shed | barn | yard | dock | quay | pier | wharf "
                                            "| all"),
     tasks: str | None = typer.Option(None, help="comma-separated task names"),
     seeds: int = typer.Option(3, help="pose seeds per task"),
