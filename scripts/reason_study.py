@@ -73,14 +73,14 @@ def collect(out: Path) -> None:
 
 
 def analyze(path: Path) -> None:
+    from coc_ros.bench.decisions import load_tuning_set
     from coc_ros.engine.lmulator import debiased
 
     groups: dict[tuple[int, str], list[dict]] = collections.defaultdict(list)
     for row in json.loads(path.read_text()).values():
         groups[(row["g"], row["helper"])].append(row)
-    complete = [rows for rows in groups.values() if len({r["obj"] for r in rows}) == len(rows) and len(rows) >= 4
-                and all(r["g"] == rows[0]["g"] for r in rows)]
-    complete = [rows for rows in complete if len(rows) == max(len(g) for g in groups.values())]
+    sizes = {g: len(group["objects"]) for g, group in enumerate(load_tuning_set())}
+    complete = [rows for (g, _), rows in groups.items() if len(rows) == sizes[g]]  # a stopped collect leaves a part
     ways = {"bare": lambda r: r["bare"], "with description": lambda r: r["desc"],
             "mean of both (shipped)": lambda r: (r["bare"] + r["desc"]) / 2, "reasoned": lambda r: r["reasoned"],
             "mean of all three": lambda r: (r["bare"] + r["desc"] + r["reasoned"]) / 3}
