@@ -83,7 +83,9 @@ def _code_of(program: str) -> str:
 
 def _check_no_shadowing(tree: ast.AST, functions: frozenset[str]) -> None:
     """A program must call the robot's functions, not define its own with the same names (measured: a repaired
-    program defined `pick_place` to print and `detect_objects` to return a list it made up, so nothing moved)."""
+    program defined `pick_place` to print and `detect_objects` to return a list it made up, so nothing moved).
+    With the program checks on, top-level stubs were removed before this (`without_robot_stubs`); what is left
+    here (an assignment, a definition inside a function or class) goes to repair."""
     defined = sorted({node.name for node in ast.walk(tree)
                       if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in functions}
                      | {node.id for node in ast.walk(tree)
